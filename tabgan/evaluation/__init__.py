@@ -1,0 +1,42 @@
+"""Fidelity, utility and privacy evaluation of synthetic tables (torch-free).
+
+>>> from tabgan.evaluation import FidelityReport                      # doctest: +SKIP
+>>> report = FidelityReport(real=train, synthetic=synth, holdout=holdout, target="income")
+>>> report.scores["quality"], report.to_html("report.html")           # doctest: +SKIP
+
+The protocol functions in :mod:`tabgan.evaluation.metrics` (``quality``, ``ml_efficacy``,
+``detection_auc``, ``dcr``...) are pure functions of DataFrames, shared with ``benchmarks/``.
+"""
+
+from __future__ import annotations
+
+from .metrics import (
+    column_shapes,
+    coverage,
+    dcr,
+    detection_auc,
+    exact_copies,
+    ml_efficacy,
+    pair_trends,
+    quality,
+)
+
+__all__ = [
+    "FidelityReport",
+    "column_shapes",
+    "coverage",
+    "dcr",
+    "detection_auc",
+    "exact_copies",
+    "ml_efficacy",
+    "pair_trends",
+    "quality",
+]
+
+
+def __getattr__(name: str):
+    if name == "FidelityReport":
+        from .report import FidelityReport
+
+        return FidelityReport
+    raise AttributeError(f"module 'tabgan.evaluation' has no attribute {name!r}")

@@ -1,0 +1,756 @@
+"""Fidelity, utility and privacy metrics as pure functions of DataFrames.
+
+Everything here follows ``docs/BENCHMARKS.md`` (the benchmark protocol) and, for the quality
+scores, SDMetrics 0.32's single-table ``QualityReport``, so that ``benchmarks/adult.py`` and
+:class:`tabgan.evaluation.FidelityReport` report the same figures.  This module never imports
+torch or the synthesizer.
+
+Column kinds are tabgan's (``continuous``, ``integer``, ``categorical``, ``boolean``,
+``datetime``); they map to SDMetrics sdtypes as numerical (continuous, integer), datetime,
+categorical and boolean.  Pass ``kinds=None`` to infer them with :func:`tabgan.schema.infer_schema`
+on the real table, as the synthesizer does.
+"""
+
+from __future__ import annotations
+
+import logging
+from itertools import combinations
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.stats import ks_2samp
+from scipy.stats.contingency import association
+
+from ..exceptions import InvalidDataError
+from ..schema import KINDS, ColumnSpec, Schema, infer_schema, numeric_values
+
+__all__ = [
+    "resolve_schema",
+    "column_shapes",
+    "pair_trends",
+    "quality",
+    "coverage",
+    "ml_efficacy",
+    "detection_auc",
+    "dcr",
+    "dcr_distances",
+    "CORRELATION_THRESHOLD",
+    "ASSOCIATION_THRESHOLD",
+]
+
+logger = logging.getLogger("tabgan")
+
+#: SDMetrics >= 0.27 averages only numeric pairs whose real |Pearson r| exceeds this ...
+CORRELATION_THRESHOLD = 0.5
+#: ... and other pairs whose real Cramér's V exceeds this (``DEFAULT_REAL_*_THRESHOLD``).
+ASSOCIATION_THRESHOLD = 0.3
+#: SDMetrics subsamples (unseeded) both tables to this many rows for contingency tables.
+CONTINGENCY_MAX_ROWS = 50_000
+#: KSComplement rounds values to ``sys.float_info.dig - 1`` decimals before the test.
+_KS_DECIMALS = 14
+#: HistGradientBoosting handles at most 255 bins; columns with more levels enter as codes.
+MAX_NATIVE_CATEGORIES = 250
+
+_NUMERIC = ("continuous", "integer", "datetime")
+_DISCRETE = ("categorical", "boolean")
+
+
+# --------------------------------------------------------------------------- column kinds
+
+
+def resolve_schema(
+    real: pd.DataFrame,
+    kinds: Mapping[str, str] | Schema | None = None,
+    metadata: Mapping | None = None,
+) -> Schema:
+    """Return a :class:`~tabgan.schema.Schema` for ``real``.
+
+    Parameters
+    ----------
+    real : DataFrame
+        The real (training) table.
+    kinds : dict or Schema, optional
+        ``{column: kind}`` for every column to evaluate (a subset of ``real``'s columns is
+        allowed), or a schema.  When ``None``, kinds come from :func:`~tabgan.schema.infer_schema`
+        on ``real`` and ``metadata``: the same inference the synthesizer uses.
+    metadata : dict, optional
+        Dataset metadata (see :mod:`tabgan.schema`), used only when ``kinds`` is ``None``.
+
+    Raises
+    ------
+    InvalidDataError
+        A kind is unknown or a named column is not in ``real``.
+    """
+    if isinstance(kinds, Schema):
+        return kinds
+    if kinds is None:
+        return infer_schema(real, metadata)
+    if not isinstance(kinds, Mapping):
+        raise TypeError(f"kinds must be a dict {{column: kind}} or a Schema; got {type(kinds).__name__}.")
+    problems = [f"{name!r}: unknown kind {kind!r} (use one of {', '.join(KINDS)})"
+                for name, kind in kinds.items() if kind not in KINDS]
+    missing = [name for name in kinds if name not in real.columns]
+    if missing:
+        problems.append(f"columns {missing} are not in the real table (it has {list(real.columns)[:20]})")
+    if problems:
+        raise InvalidDataError("Invalid column kinds:\n  - " + "\n  - ".join(problems))
+    return Schema([ColumnSpec(name=name, kind=kind, dtype=str(real[name].dtype)) for name, kind in kinds.items()])
+
+
+def _check_columns(schema: Schema, **frames: pd.DataFrame | None) -> None:
+    for label, frame in frames.items():
+        if frame is None:
+            continue
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"{label} must be a pandas DataFrame; got {type(frame).__name__}.")
+        if len(frame) == 0:
+            raise InvalidDataError(f"The {label} table is empty; pass a table with rows.")
+        missing = [name for name in schema.names if name not in frame.columns]
+        if missing:
+            raise InvalidDataError(
+                f"The {label} table lacks columns {missing} that the real table has; "
+                "evaluate tables with the same columns (select them with df[columns])."
+            )
+
+
+def _numeric(frame: pd.DataFrame, spec: ColumnSpec) -> np.ndarray:
+    """float64 values of a numeric or datetime column (datetimes as ns since the epoch)."""
+    return numeric_values(frame[spec.name], spec)
+
+
+def _codes(*columns: pd.Series) -> tuple[list[np.ndarray], pd.Index]:
+    """Integer codes of discrete columns over the union of their values; missing -> -1.
+
+    Returns the code arrays (one per input) and the levels (code ``i`` is ``levels[i]``).
+    """
+    joined = pd.concat([pd.Series(c.to_numpy(dtype=object)) for c in columns], ignore_index=True)
+    codes, uniques = pd.factorize(joined, sort=False, use_na_sentinel=True)
+    out, start = [], 0
+    for c in columns:
+        out.append(codes[start:start + len(c)])
+        start += len(c)
+    return out, pd.Index(uniques)
+
+
+def _sample(frame: pd.DataFrame, n: int | None, rng: np.random.Generator) -> pd.DataFrame:
+    if n is None or len(frame) <= n:
+        return frame
+    idx = np.sort(rng.choice(len(frame), size=n, replace=False))
+    return frame.iloc[idx]
+
+
+# --------------------------------------------------------------------------- column shapes
+
+
+def _ks_complement(real: np.ndarray, synthetic: np.ndarray) -> float:
+    real = np.round(real[~np.isnan(real)], _KS_DECIMALS)
+    synthetic = np.round(synthetic[~np.isnan(synthetic)], _KS_DECIMALS)
+    if len(real) == 0 or len(synthetic) == 0:
+        return float("nan")
+    return float(1.0 - ks_2samp(real, synthetic).statistic)
+
+
+def _tv_complement(real_codes: np.ndarray, synth_codes: np.ndarray, n_levels: int) -> float:
+    """SDMetrics' TVComplement, including its 1e-6 regularisation of unseen synthetic values."""
+    real_counts = np.bincount(real_codes[real_codes >= 0], minlength=n_levels).astype(float)
+    synth_counts = np.bincount(synth_codes[synth_codes >= 0], minlength=n_levels).astype(float)
+    if real_counts.sum() == 0 or synth_counts.sum() == 0:
+        return float("nan")
+    real_counts[(real_counts == 0) & (synth_counts > 0)] = 1e-6
+    keep = real_counts > 0
+    f_obs = synth_counts[keep] / synth_counts.sum()
+    f_exp = real_counts[keep] / real_counts.sum()
+    return float(1.0 - 0.5 * np.abs(f_obs - f_exp).sum())
+
+
+def column_shapes(
+    real: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    kinds: Mapping[str, str] | Schema | None = None,
+) -> pd.DataFrame:
+    """Per-column shape similarity, as SDMetrics' ``ColumnShapes`` property.
+
+    KSComplement (1 - two-sample Kolmogorov-Smirnov D, missing values dropped) for numeric and
+    datetime columns; TVComplement (1 - total variation distance of the category frequencies,
+    missing values dropped) for categorical and boolean columns.
+
+    Returns
+    -------
+    DataFrame
+        One row per column: ``column``, ``kind``, ``metric``, ``score``.  The property score
+        is ``result["score"].mean()``.
+    """
+    schema = resolve_schema(real, kinds)
+    _check_columns(schema, real=real, synthetic=synthetic)
+    rows = []
+    for spec in schema:
+        if spec.kind in _NUMERIC:
+            score = _ks_complement(_numeric(real, spec), _numeric(synthetic, spec))
+            metric = "KSComplement"
+        else:
+            (rc, sc), levels = _codes(real[spec.name], synthetic[spec.name])
+            score = _tv_complement(rc, sc, len(levels))
+            metric = "TVComplement"
+        rows.append({"column": spec.name, "kind": spec.kind, "metric": metric, "score": score})
+    return pd.DataFrame(rows, columns=["column", "kind", "metric", "score"])
+
+
+# --------------------------------------------------------------------------- pair trends
+
+
+def _histogram_bins(values: np.ndarray) -> np.ndarray:
+    """SDMetrics' ColumnPairTrends discretisation: 10 equal-width bins over the table's *own*
+    non-missing range, ``np.digitize`` without open ends.  So (as in SDMetrics) the maximum and a
+    missing value both land in bin 11, and the synthetic table is binned on its own range."""
+    finite = values[~np.isnan(values)]
+    if len(finite) == 0:
+        return np.full(len(values), 11, dtype=np.int64)
+    edges = np.histogram_bin_edges(finite)
+    return np.digitize(values, bins=edges).astype(np.int64)
+
+
+def _pearson(x: np.ndarray, y: np.ndarray) -> float:
+    ok = ~(np.isnan(x) | np.isnan(y))
+    x, y = x[ok], y[ok]
+    if len(x) < 2:
+        return float("nan")
+    xm, ym = x - x.mean(), y - y.mean()
+    denom = np.sqrt((xm * xm).sum() * (ym * ym).sum())
+    if denom == 0:
+        return float("nan")
+    return float(np.clip((xm * ym).sum() / denom, -1.0, 1.0))
+
+
+def _n_unique(values: np.ndarray) -> int:
+    finite = values[~np.isnan(values)]
+    return len(np.unique(finite))
+
+
+def _contingency(a: np.ndarray, b: np.ndarray, na: int, nb: int) -> np.ndarray:
+    """Counts of each (a, b) code pair; codes are >= 0 (missing already given its own code)."""
+    return np.bincount(a * nb + b, minlength=na * nb).reshape(na, nb)
+
+
+def pair_trends(
+    real: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    kinds: Mapping[str, str] | Schema | None = None,
+    *,
+    random_state: int | None = 0,
+) -> pd.DataFrame:
+    """Per-pair trend similarity, as SDMetrics' ``ColumnPairTrends`` property.
+
+    Numeric/datetime pairs: CorrelationSimilarity, ``1 - |r_real - r_synth| / 2`` with Pearson's
+    r over rows where both values are present (undefined for a constant column).  Every other
+    pair: ContingencySimilarity, ``1 - TV distance`` between the two tables' joint frequencies,
+    with numeric columns binned into 10 equal-width bins of each table's own range and missing
+    values as a category of their own.
+
+    Parameters
+    ----------
+    real, synthetic : DataFrame
+    kinds : dict or Schema, optional
+        See :func:`resolve_schema`.
+    random_state : int, optional
+        Seeds the subsample SDMetrics draws (unseeded) when a table exceeds
+        :data:`CONTINGENCY_MAX_ROWS` rows; unused for smaller tables.
+
+    Returns
+    -------
+    DataFrame
+        One row per pair: ``column_1``, ``column_2``, ``metric``, ``score`` (all-pairs form),
+        ``real_correlation``, ``synthetic_correlation``, ``real_association`` (Cramér's V, for
+        contingency pairs) and ``meets_threshold`` (real |r| > 0.5 or V > 0.3).  SDMetrics'
+        pair-trends score is ``score[meets_threshold].mean()``; the all-pairs score is
+        ``score.mean()``.
+    """
+    schema = resolve_schema(real, kinds)
+    _check_columns(schema, real=real, synthetic=synthetic)
+    rng = np.random.default_rng(random_state)
+    specs = list(schema)
+    numeric = {s.name: (_numeric(real, s), _numeric(synthetic, s)) for s in specs if s.kind in _NUMERIC}
+    # Discrete codes: missing is a category (groupby(dropna=False)); binned numerics 0..11.
+    discrete: dict[str, tuple[np.ndarray, np.ndarray, int]] = {}
+    for s in specs:
+        if s.kind in _NUMERIC:
+            r, y = numeric[s.name]
+            discrete[s.name] = (_histogram_bins(r), _histogram_bins(y), 12)
+        else:
+            (rc, sc), levels = _codes(real[s.name], synthetic[s.name])
+            n_levels = len(levels)
+            discrete[s.name] = (np.where(rc < 0, n_levels, rc), np.where(sc < 0, n_levels, sc), n_levels + 1)
+    # SDMetrics subsamples each table when either exceeds the cap (for contingency pairs only).
+    r_idx = s_idx = None
+    if max(len(real), len(synthetic)) > CONTINGENCY_MAX_ROWS:
+        r_idx = _subsample_index(len(real), CONTINGENCY_MAX_ROWS, rng)
+        s_idx = _subsample_index(len(synthetic), CONTINGENCY_MAX_ROWS, rng)
+    rows = []
+    for a, b in combinations(specs, 2):
+        row: dict[str, Any] = {"column_1": a.name, "column_2": b.name, "real_correlation": np.nan,
+                               "synthetic_correlation": np.nan, "real_association": np.nan}
+        if a.kind in _NUMERIC and b.kind in _NUMERIC:
+            row["metric"] = "CorrelationSimilarity"
+            (ra, sa), (rb, sb) = numeric[a.name], numeric[b.name]
+            if min(_n_unique(ra), _n_unique(rb), _n_unique(sa), _n_unique(sb)) == 1:
+                row.update(score=np.nan, meets_threshold=False)  # SDMetrics: ConstantInputError
+            else:
+                r_real, r_syn = _pearson(ra, rb), _pearson(sa, sb)
+                score = np.nan if (np.isnan(r_real) or np.isnan(r_syn) or r_real == 0) \
+                    else 1.0 - abs(r_real - r_syn) / 2.0
+                row.update(score=score, real_correlation=r_real, synthetic_correlation=r_syn,
+                           meets_threshold=bool(abs(r_real) > CORRELATION_THRESHOLD))
+        else:
+            row["metric"] = "ContingencySimilarity"
+            ra, sa, na = discrete[a.name]
+            rb, sb, nb = discrete[b.name]
+            if r_idx is not None:
+                ra, rb, sa, sb = ra[r_idx], rb[r_idx], sa[s_idx], sb[s_idx]
+            real_table = _contingency(ra, rb, na, nb)
+            synth_table = _contingency(sa, sb, na, nb)
+            observed = real_table[real_table.sum(axis=1) > 0][:, real_table.sum(axis=0) > 0]
+            v = float(association(observed, method="cramer")) if min(observed.shape) >= 2 else np.nan
+            score = 1.0 - 0.5 * np.abs(real_table / real_table.sum() - synth_table / synth_table.sum()).sum()
+            row.update(score=float(score), real_association=v,
+                       meets_threshold=bool(not np.isnan(v) and v > ASSOCIATION_THRESHOLD))
+        rows.append(row)
+    cols = ["column_1", "column_2", "metric", "score", "real_correlation", "synthetic_correlation",
+            "real_association", "meets_threshold"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _subsample_index(n: int, cap: int, rng: np.random.Generator) -> np.ndarray:
+    if n <= cap:
+        return np.arange(n)
+    return np.sort(rng.choice(n, size=cap, replace=False))
+
+
+def quality(
+    real: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    kinds: Mapping[str, str] | Schema | None = None,
+    *,
+    random_state: int | None = 0,
+) -> dict[str, float]:
+    """SDMetrics 0.32 ``QualityReport`` scores.
+
+    Returns
+    -------
+    dict
+        ``quality`` (mean of the next two, NaN ignored, as SDMetrics), ``column_shapes``,
+        ``pair_trends`` (thresholded form: pairs with real |r| > 0.5 or Cramér's V > 0.3; NaN if no
+        pair qualifies), ``pair_trends_all_pairs`` and ``quality_all_pairs`` (every pair).
+    """
+    shapes = column_shapes(real, synthetic, kinds)
+    pairs = pair_trends(real, synthetic, kinds, random_state=random_state)
+    return summarise_quality(shapes, pairs)
+
+
+def summarise_quality(shapes: pd.DataFrame, pairs: pd.DataFrame) -> dict[str, float]:
+    """Turn :func:`column_shapes` and :func:`pair_trends` details into the quality scores."""
+    cs = _nanmean(shapes["score"])
+    pt = _nanmean(pairs.loc[pairs["meets_threshold"].astype(bool), "score"])
+    pt_all = _nanmean(pairs["score"])
+    return {
+        "quality": _nanmean(pd.Series([cs, pt])),
+        "column_shapes": cs,
+        "pair_trends": pt,
+        "pair_trends_all_pairs": pt_all,
+        "quality_all_pairs": _nanmean(pd.Series([cs, pt_all])),
+        "pair_trends_pairs_counted": int(pairs["meets_threshold"].astype(bool).sum()),
+    }
+
+
+def _nanmean(values: Sequence[float] | pd.Series) -> float:
+    arr = np.asarray(values, dtype=float)
+    arr = arr[~np.isnan(arr)]
+    return float(arr.mean()) if len(arr) else float("nan")
+
+
+# --------------------------------------------------------------------------- coverage
+
+
+def coverage(
+    real: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    kinds: Mapping[str, str] | Schema | None = None,
+) -> pd.DataFrame:
+    """Per-column coverage, boundary adherence and missing-value similarity (SDMetrics' metrics).
+
+    * ``category_coverage`` (discrete): share of the real categories that appear in the
+      synthetic column.
+    * ``range_coverage`` (numeric): ``1 - (gap below + gap above)`` of the real [min, max] left
+      uncovered by the synthetic range, relative to the real range (NaN for a constant column).
+    * ``boundary_adherence`` (numeric): share of non-missing synthetic values inside the real
+      [min, max].
+    * ``missing_similarity`` (all): ``1 - |real missing rate - synthetic missing rate|``.
+
+    Returns
+    -------
+    DataFrame
+        One row per column with those four columns (NaN where not applicable) and the real and
+        synthetic missing rates.
+    """
+    schema = resolve_schema(real, kinds)
+    _check_columns(schema, real=real, synthetic=synthetic)
+    rows = []
+    for spec in schema:
+        real_missing = float(real[spec.name].isna().mean())
+        synth_missing = float(synthetic[spec.name].isna().mean())
+        row = {"column": spec.name, "kind": spec.kind, "category_coverage": np.nan,
+               "range_coverage": np.nan, "boundary_adherence": np.nan,
+               "missing_similarity": 1.0 - abs(real_missing - synth_missing),
+               "real_missing": real_missing, "synthetic_missing": synth_missing}
+        if spec.kind in _NUMERIC:
+            r, s = _numeric(real, spec), _numeric(synthetic, spec)
+            r, s = r[~np.isnan(r)], s[~np.isnan(s)]
+            if len(r) and len(s):
+                lo, hi = r.min(), r.max()
+                if hi > lo:
+                    gap = max((s.min() - lo) / (hi - lo), 0) + max((hi - s.max()) / (hi - lo), 0)
+                    row["range_coverage"] = max(1.0 - gap, 0.0)
+                row["boundary_adherence"] = float(((s >= lo) & (s <= hi)).mean())
+        else:
+            (rc, sc), _ = _codes(real[spec.name], synthetic[spec.name])
+            real_levels = np.unique(rc[rc >= 0])
+            if len(real_levels):
+                row["category_coverage"] = float(np.isin(real_levels, sc).mean())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- model matrices
+
+
+def _model_matrices(
+    frames: Sequence[pd.DataFrame], schema: Schema, exclude: Sequence[str] = ()
+) -> tuple[list[np.ndarray], np.ndarray, list[str]]:
+    """Encode frames for HistGradientBoosting: float64 matrices, a categorical mask, names.
+
+    Discrete columns become ordinal codes over the union of the frames' values (missing stays
+    NaN); those with more than :data:`MAX_NATIVE_CATEGORIES` levels are plain numeric codes.
+    Numeric columns are floats; datetimes nanoseconds since the epoch.
+    """
+    mats = [np.empty((len(f), 0)) for f in frames]
+    cols, mask, names = [[] for _ in frames], [], []
+    for spec in schema:
+        if spec.name in exclude:
+            continue
+        if spec.kind in _NUMERIC:
+            values = [_numeric(f, spec) for f in frames]
+            mask.append(False)
+        else:
+            codes, levels = _codes(*(f[spec.name] for f in frames))
+            values = [np.where(c < 0, np.nan, c).astype(float) for c in codes]
+            mask.append(len(levels) <= MAX_NATIVE_CATEGORIES)
+        for i, v in enumerate(values):
+            cols[i].append(v)
+        names.append(spec.name)
+    mats = [np.column_stack(c) if c else m for c, m in zip(cols, mats)]
+    return mats, np.asarray(mask, dtype=bool), names
+
+
+def _task(schema: Schema, target: str, labels: pd.Series) -> str:
+    kind = schema[target].kind
+    if kind in _DISCRETE:
+        return "binary" if labels.dropna().nunique() <= 2 else "multiclass"
+    if kind == "datetime":
+        raise InvalidDataError(f"Target {target!r} is a datetime column; pick a categorical or numeric target.")
+    return "regression"
+
+
+def ml_efficacy(
+    train: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    holdout: pd.DataFrame,
+    target: str,
+    kinds: Mapping[str, str] | Schema | None = None,
+    random_state: int | None = 0,
+) -> dict[str, Any]:
+    """Train on synthetic, test on real (TSTR), with the train-on-real reference beside it.
+
+    The model is ``HistGradientBoostingClassifier(random_state=random_state)`` with discrete
+    columns as native categorical features (``HistGradientBoostingRegressor`` for a numeric
+    target), fitted once on ``synthetic`` and once on ``train``, and scored on ``holdout``.
+
+    Parameters
+    ----------
+    train, synthetic, holdout : DataFrame
+        The real training table, the synthetic table and real rows the synthesizer never saw.
+    target : str
+        Column to predict.  A categorical/boolean target with two levels gives a binary task
+        (ROC AUC and macro F1), more levels a multi-class one (macro F1), a numeric target a
+        regression (R²).
+    kinds : dict or Schema, optional
+        See :func:`resolve_schema`.
+    random_state : int, optional
+        Seed of the gradient-boosting models (0 in the benchmark protocol).
+
+    Returns
+    -------
+    dict
+        ``task``, ``metric`` (the headline: ``roc_auc``, ``macro_f1`` or ``r2``), ``synthetic``
+        and ``real`` (the headline figure trained on synthetic / on real rows), and each figure
+        under its own name: ``synthetic_roc_auc``, ``synthetic_macro_f1``, ``real_roc_auc``,
+        ``real_macro_f1`` (classification) or ``synthetic_r2``, ``real_r2`` (regression).  A figure
+        that cannot be computed (e.g. the synthetic table holds a single class) is NaN and
+        ``notes`` says why.
+    """
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from sklearn.metrics import f1_score, r2_score, roc_auc_score
+
+    schema = resolve_schema(train, kinds)
+    if target not in schema.names:
+        raise InvalidDataError(f"target {target!r} is not a column of the table; columns: {schema.names[:20]}.")
+    _check_columns(schema, train=train, synthetic=synthetic, holdout=holdout)
+    frames = [f[f[target].notna()] for f in (train, synthetic, holdout)]
+    task = _task(schema, target, pd.concat([frames[0][target], frames[2][target]]))
+    (x_train, x_syn, x_hold), mask, _ = _model_matrices(frames, schema, exclude=[target])
+    notes: list[str] = []
+    out: dict[str, Any] = {"task": task}
+    if task == "regression":
+        ys = [_numeric(f, schema[target]) for f in frames]
+        out["metric"] = "r2"
+        for label, x, y in (("synthetic", x_syn, ys[1]), ("real", x_train, ys[0])):
+            model = HistGradientBoostingRegressor(random_state=random_state, categorical_features=mask)
+            out[f"{label}_r2"] = float(r2_score(ys[2], model.fit(x, y).predict(x_hold)))
+    else:
+        (y_train, y_syn, y_hold), levels = _codes(*(f[target] for f in frames))
+        # Positive class of a binary task: the last real level in sorted order (' >50K' on adult).
+        real_levels = sorted(set(np.r_[y_train, y_hold].tolist()), key=lambda c: str(levels[c]))
+        positive = real_levels[-1]
+        out["metric"] = "roc_auc" if task == "binary" else "macro_f1"
+        for label, x, y in (("synthetic", x_syn, y_syn), ("real", x_train, y_train)):
+            if len(np.unique(y)) < 2:
+                notes.append(f"the {label} table holds a single class of {target!r}; no classifier can be trained")
+                out[f"{label}_macro_f1"] = float("nan")
+                if task == "binary":
+                    out[f"{label}_roc_auc"] = float("nan")
+                continue
+            model = HistGradientBoostingClassifier(random_state=random_state, categorical_features=mask)
+            model.fit(x, y)
+            pred = model.predict(x_hold)
+            out[f"{label}_macro_f1"] = float(f1_score(y_hold, pred, average="macro"))
+            if task == "binary":
+                proba = model.predict_proba(x_hold)
+                col = list(model.classes_).index(positive) if positive in model.classes_ else None
+                score = proba[:, col] if col is not None else np.zeros(len(x_hold))
+                y_pos = (y_hold == positive).astype(int)
+                out[f"{label}_roc_auc"] = float(roc_auc_score(y_pos, score)) if 0 < y_pos.sum() < len(y_pos) \
+                    else float("nan")
+    out["synthetic"] = out.get(f"synthetic_{out['metric']}", float("nan"))
+    out["real"] = out.get(f"real_{out['metric']}", float("nan"))
+    out["notes"] = notes
+    return out
+
+
+# --------------------------------------------------------------------------- detection
+
+
+def detection_auc(
+    holdout: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    kinds: Mapping[str, str] | Schema | None = None,
+    max_rows: int = 5000,
+    random_state: int | None = 0,
+) -> float:
+    """ROC AUC of a classifier telling real holdout rows from synthetic rows (0.5 is ideal).
+
+    ``min(max_rows, len(holdout), len(synthetic))`` rows are drawn from each table (seeded), and
+    ``HistGradientBoostingClassifier(random_state=random_state)`` with native categorical
+    features is scored by 5-fold stratified cross-validation; the mean ROC AUC is returned.
+    0.5 means the tables cannot be told apart, 1.0 that every row is trivially recognised.
+
+    Parameters
+    ----------
+    holdout : DataFrame
+        Real rows the synthesizer never saw (using training rows would reward memorisation).
+    synthetic : DataFrame
+    kinds : dict or Schema, optional
+        See :func:`resolve_schema`; inferred from ``holdout`` when ``None``.
+    max_rows : int
+        Rows drawn from each table (5,000 in the benchmark protocol), which bounds the cost.
+    random_state : int, optional
+        Seeds the row draw, the fold split and the classifier.
+    """
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+
+    schema = resolve_schema(holdout, kinds)
+    _check_columns(schema, holdout=holdout, synthetic=synthetic)
+    n = min(int(max_rows), len(holdout), len(synthetic))
+    if n < 5:
+        raise InvalidDataError(f"detection_auc needs at least 5 rows in each table; got {n}.")
+    seed = 0 if random_state is None else random_state
+    real_part = holdout.sample(n=n, random_state=seed) if len(holdout) > n else holdout
+    synth_part = synthetic.sample(n=n, random_state=seed) if len(synthetic) > n else synthetic
+    (x_real, x_syn), mask, _ = _model_matrices([real_part, synth_part], schema)
+    x = np.vstack([x_real, x_syn])
+    y = np.r_[np.zeros(n, dtype=int), np.ones(n, dtype=int)]
+    aucs = []
+    for fit_idx, test_idx in StratifiedKFold(n_splits=5, shuffle=True, random_state=seed).split(x, y):
+        model = HistGradientBoostingClassifier(random_state=seed, categorical_features=mask)
+        model.fit(x[fit_idx], y[fit_idx])
+        aucs.append(roc_auc_score(y[test_idx], model.predict_proba(x[test_idx])[:, 1]))
+    return float(np.mean(aucs))
+
+
+# --------------------------------------------------------------------------- distances
+
+
+def _gower_inputs(
+    frames: Sequence[pd.DataFrame], schema: Schema, reference: pd.DataFrame
+) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray, np.ndarray]:
+    """Numeric blocks scaled by the reference range and discrete code blocks, per frame."""
+    num_specs = [s for s in schema if s.kind in _NUMERIC]
+    disc_specs = [s for s in schema if s.kind in _DISCRETE]
+    ranges = []
+    for s in num_specs:
+        ref = _numeric(reference, s)
+        ref = ref[~np.isnan(ref)]
+        span = float(ref.max() - ref.min()) if len(ref) else 0.0
+        ranges.append(span if span > 0 else 1.0)
+    ranges_arr = np.asarray(ranges, dtype=float)
+    nums = [np.column_stack([_numeric(f, s) for s in num_specs]) / ranges_arr if num_specs
+            else np.empty((len(f), 0)) for f in frames]
+    discs = []
+    if disc_specs:
+        per_col = [_codes(*(f[s.name] for f in frames))[0] for s in disc_specs]
+        discs = [np.column_stack([c[i] for c in per_col]) for i in range(len(frames))]
+    else:
+        discs = [np.empty((len(f), 0), dtype=np.int64) for f in frames]
+    return nums, discs, ranges_arr, np.array([s.name for s in num_specs + disc_specs])
+
+
+def _nearest_two(
+    q_num: np.ndarray, q_disc: np.ndarray, r_num: np.ndarray, r_disc: np.ndarray,
+    chunk_cells: int = 4_000_000,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distances of each query row to its closest and second-closest reference row (Gower).
+
+    Chunked broadcasting over query rows; memory stays near ``chunk_cells`` float32 cells.
+    """
+    n_cols = q_num.shape[1] + q_disc.shape[1]
+    n_q, n_r = len(q_num), len(r_num)
+    first = np.empty(n_q)
+    second = np.empty(n_q)
+    step = max(1, chunk_cells // max(n_r, 1))
+    r_num32 = r_num.astype(np.float32)
+    r_num_nan = np.isnan(r_num32)
+    for start in range(0, n_q, step):
+        stop = min(start + step, n_q)
+        total = np.zeros((stop - start, n_r), dtype=np.float32)
+        for j in range(q_num.shape[1]):
+            q = q_num[start:stop, j].astype(np.float32)[:, None]
+            d = np.abs(q - r_num32[None, :, j])
+            # Missing on exactly one side counts 1, on both sides 0.
+            q_nan = np.isnan(q)
+            d = np.where(q_nan | r_num_nan[None, :, j], (q_nan != r_num_nan[None, :, j]).astype(np.float32), d)
+            total += np.minimum(d, 1.0)
+        for j in range(q_disc.shape[1]):
+            total += q_disc[start:stop, j][:, None] != r_disc[None, :, j]
+        total /= max(n_cols, 1)
+        if n_r >= 2:
+            two = np.partition(total, 1, axis=1)[:, :2]
+            first[start:stop], second[start:stop] = two[:, 0], two[:, 1]
+        else:
+            first[start:stop], second[start:stop] = total[:, 0], np.nan
+    return first, second
+
+
+def dcr_distances(
+    train: pd.DataFrame,
+    holdout: pd.DataFrame | None,
+    synthetic: pd.DataFrame,
+    kinds: Mapping[str, str] | Schema | None = None,
+    n_synthetic: int = 2000,
+    random_state: int | None = 0,
+) -> dict[str, Any]:
+    """Raw distance-to-closest-record arrays behind :func:`dcr`.
+
+    Returns
+    -------
+    dict
+        ``to_train``, ``to_train_second`` and ``to_holdout`` (None without a holdout): arrays of
+        shape (n,) with each sampled synthetic row's Gower distance to its closest (and
+        second-closest) record; ``n_train_reference``; ``exact_copies``.
+    """
+    schema = resolve_schema(train, kinds)
+    _check_columns(schema, train=train, holdout=holdout, synthetic=synthetic)
+    rng = np.random.default_rng(random_state)
+    synth_part = _sample(synthetic, n_synthetic, rng)
+    n_ref = len(holdout) if holdout is not None else min(len(train), 10_000)
+    train_part = _sample(train, n_ref, rng)
+    frames = [synth_part, train_part] + ([holdout] if holdout is not None else [])
+    nums, discs, _, _ = _gower_inputs(frames, schema, train)
+    to_train, to_train_2 = _nearest_two(nums[0], discs[0], nums[1], discs[1])
+    to_holdout = None
+    if holdout is not None:
+        to_holdout, _ = _nearest_two(nums[0], discs[0], nums[2], discs[2])
+    return {"to_train": to_train, "to_train_second": to_train_2, "to_holdout": to_holdout,
+            "n_train_reference": len(train_part), "n_synthetic": len(synth_part),
+            "exact_copies": exact_copies(train, synthetic, schema)}
+
+
+def exact_copies(train: pd.DataFrame, synthetic: pd.DataFrame, kinds: Mapping[str, str] | Schema | None = None) -> float:
+    """Share of synthetic rows identical (in every evaluated column) to some training row."""
+    schema = resolve_schema(train, kinds)
+    frames = [train, synthetic]
+    parts = {}
+    for spec in schema:
+        if spec.kind in _NUMERIC:
+            parts[spec.name] = [_numeric(f, spec) for f in frames]
+        else:
+            parts[spec.name] = _codes(*(f[spec.name] for f in frames))[0]
+    hashes = [pd.util.hash_pandas_object(pd.DataFrame({k: v[i] for k, v in parts.items()}), index=False)
+              for i in range(2)]
+    return float(np.isin(hashes[1].to_numpy(), hashes[0].to_numpy()).mean())
+
+
+def dcr(
+    train: pd.DataFrame,
+    holdout: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    kinds: Mapping[str, str] | Schema | None = None,
+    n_synthetic: int = 2000,
+    random_state: int | None = 0,
+) -> dict[str, float]:
+    """Distance-to-closest-record privacy diagnostics (benchmark protocol).
+
+    Gower distance: numeric columns ``|a - b| / range`` (range from ``train``, capped at 1),
+    discrete columns 0/1, a value missing on one side 1 (on both, 0); averaged over columns.
+    ``n_synthetic`` synthetic rows are compared with a random subsample of ``train`` the size of
+    ``holdout`` and with ``holdout`` itself.  These are diagnostics, not a privacy guarantee.
+
+    Returns
+    -------
+    dict
+        ``dcr_share_closer_to_train``: share of synthetic rows closer to the training sample
+        than to the holdout, ties counting half (0.5 for a synthesizer that does not memorise;
+        the protocol's bar is <= 0.55); ``exact_copies``: share of all synthetic rows identical
+        to a training row; ``dcr_train_median``, ``dcr_holdout_median``; ``nndr_median``: median
+        ratio of the closest to the second-closest training distance (near 0: the row sits on
+        one training record); ``dcr_train_zero_share``: share at distance 0 of the sample.
+    """
+    d = dcr_distances(train, holdout, synthetic, kinds, n_synthetic=n_synthetic, random_state=random_state)
+    return summarise_dcr(d)
+
+
+def summarise_dcr(d: Mapping[str, Any]) -> dict[str, float]:
+    """Summaries of :func:`dcr_distances` output (see :func:`dcr`)."""
+    to_train, second = d["to_train"], d["to_train_second"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        nndr = np.where(second > 0, to_train / second, np.where(to_train == 0, 0.0, 1.0))
+    out = {
+        "exact_copies": d["exact_copies"],
+        "dcr_train_median": float(np.median(to_train)),
+        "dcr_train_zero_share": float((to_train == 0).mean()),
+        "nndr_median": float(np.nanmedian(nndr)),
+    }
+    if d["to_holdout"] is not None:
+        hold = d["to_holdout"]
+        closer = np.where(to_train < hold, 1.0, np.where(to_train == hold, 0.5, 0.0))
+        out["dcr_share_closer_to_train"] = float(closer.mean())
+        out["dcr_holdout_median"] = float(np.median(hold))
+    return out
