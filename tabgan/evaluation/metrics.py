@@ -260,8 +260,8 @@ def pair_trends(
     -------
     DataFrame
         One row per pair: ``column_1``, ``column_2``, ``metric``, ``score`` (all-pairs form),
-        ``real_correlation``, ``synthetic_correlation``, ``real_association`` (Cramér's V, for
-        contingency pairs) and ``meets_threshold`` (real |r| > 0.5 or V > 0.3).  SDMetrics'
+        ``real_correlation``, ``synthetic_correlation``, ``real_association`` and
+        ``synthetic_association`` (Cramér's V, for contingency pairs) and ``meets_threshold`` (real |r| > 0.5 or V > 0.3).  SDMetrics'
         pair-trends score is ``score[meets_threshold].mean()``; the all-pairs score is
         ``score.mean()``.
     """
@@ -288,7 +288,8 @@ def pair_trends(
     rows = []
     for a, b in combinations(specs, 2):
         row: dict[str, Any] = {"column_1": a.name, "column_2": b.name, "real_correlation": np.nan,
-                               "synthetic_correlation": np.nan, "real_association": np.nan}
+                               "synthetic_correlation": np.nan, "real_association": np.nan,
+                               "synthetic_association": np.nan}
         if a.kind in _NUMERIC and b.kind in _NUMERIC:
             row["metric"] = "CorrelationSimilarity"
             (ra, sa), (rb, sb) = numeric[a.name], numeric[b.name]
@@ -308,15 +309,22 @@ def pair_trends(
                 ra, rb, sa, sb = ra[r_idx], rb[r_idx], sa[s_idx], sb[s_idx]
             real_table = _contingency(ra, rb, na, nb)
             synth_table = _contingency(sa, sb, na, nb)
-            observed = real_table[real_table.sum(axis=1) > 0][:, real_table.sum(axis=0) > 0]
-            v = float(association(observed, method="cramer")) if min(observed.shape) >= 2 else np.nan
+            v = _cramers_v(real_table)
             score = 1.0 - 0.5 * np.abs(real_table / real_table.sum() - synth_table / synth_table.sum()).sum()
-            row.update(score=float(score), real_association=v,
+            row.update(score=float(score), real_association=v, synthetic_association=_cramers_v(synth_table),
                        meets_threshold=bool(not np.isnan(v) and v > ASSOCIATION_THRESHOLD))
         rows.append(row)
     cols = ["column_1", "column_2", "metric", "score", "real_correlation", "synthetic_correlation",
-            "real_association", "meets_threshold"]
+            "real_association", "synthetic_association", "meets_threshold"]
     return pd.DataFrame(rows, columns=cols)
+
+
+def _cramers_v(table: np.ndarray) -> float:
+    """Cramér's V (no continuity correction) of the observed levels, as SDMetrics' threshold."""
+    observed = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
+    if min(observed.shape) < 2:
+        return float("nan")
+    return float(association(observed, method="cramer"))
 
 
 def _subsample_index(n: int, cap: int, rng: np.random.Generator) -> np.ndarray:

@@ -1,0 +1,1 @@
+"""Networks (generator, discriminator, output head) and pure loss functions."""

@@ -1,0 +1,48 @@
+"""Loss functions of the adversarial game (pure functions of tensors)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ["critic_loss", "generator_adversarial_loss", "gradient_penalty", "condition_loss"]
+
+
+def critic_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """Wasserstein critic loss: push real scores up and fake scores down."""
+    return fake_scores.mean() - real_scores.mean()
+
+
+def generator_adversarial_loss(fake_scores: torch.Tensor) -> torch.Tensor:
+    return -fake_scores.mean()
+
+
+def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, pac: int,
+                     generator: torch.Generator | None = None, weight: float = 10.0) -> torch.Tensor:
+    """WGAN-GP penalty (Gulrajani et al. 2017) on interpolates, one mixing weight per pac group."""
+    n = real.shape[0] // pac
+    alpha = torch.rand(n, 1, 1, device=real.device, generator=generator)
+    alpha = alpha.expand(n, pac, real.shape[1]).reshape(-1, real.shape[1])
+    mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    scores = critic(mixed)
+    grads = torch.autograd.grad(scores.sum(), mixed, create_graph=True)[0]
+    grads = grads.reshape(-1, pac * real.shape[1])
+    return weight * ((grads.norm(2, dim=1) - 1) ** 2).mean()
+
+
+def condition_loss(raw: torch.Tensor, col: torch.Tensor, level: torch.Tensor, span_offsets: torch.Tensor,
+                   span_widths: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy between the generator's logits for the conditioned column and the asked level.
+
+    Vectorised over rows whose conditioned columns have different widths: the logits are
+    gathered into a (B, max_width) block padded with -inf.
+    """
+    if col.numel() == 0:
+        return raw.new_zeros(())
+    max_w = int(span_widths.max())
+    ar = torch.arange(max_w, device=raw.device)
+    width = span_widths[col]
+    idx = (span_offsets[col].unsqueeze(1) + ar).clamp(max=raw.shape[1] - 1)
+    logits = raw.gather(1, idx)
+    logits = logits.masked_fill(ar.unsqueeze(0) >= width.unsqueeze(1), float("-inf"))
+    return F.cross_entropy(logits, level)

@@ -1,0 +1,97 @@
+"""Model files: one ``torch.save`` archive of tensors and JSON strings, written atomically.
+
+Loading uses ``torch.load(weights_only=True)``, which refuses any pickled object other than
+tensors and plain containers, so a model file cannot run code. Nothing in the file is a
+training row: the generator's weights, the schema, the encoders' parameters and the level
+probabilities used to draw conditions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import tempfile
+import zipfile
+from pathlib import Path
+
+import torch
+
+from .exceptions import ModelFileError
+
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "write_model_file", "read_model_file"]
+
+FORMAT_NAME = "tabgan-model"
+FORMAT_VERSION = 1
+
+
+def write_model_file(path, *, meta: dict, tensors: dict[str, dict[str, torch.Tensor]]) -> None:
+    """Write ``meta`` (JSON-able) and state dicts to ``path`` atomically.
+
+    The archive is written to a temporary file in the same folder, flushed and fsynced, then
+    renamed over ``path``: a crash leaves either the old file or the new one, never half of one.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a directory; give a file name such as model.tabgan.")
+    if not path.parent.exists():
+        raise FileNotFoundError(f"Folder {path.parent} does not exist; create it first.")
+    payload = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "meta": json.dumps(meta),
+        **{f"state/{name}": {k: v.detach().cpu() for k, v in sd.items()} for name, sd in tensors.items()},
+    }
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            torch.save(payload, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def read_model_file(path, map_location="cpu") -> tuple[dict, dict[str, dict[str, torch.Tensor]]]:
+    """Read a model file safely; returns ``(meta, state_dicts)``.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ModelFileError
+        Not a tabgan model, corrupt or truncated, unsafe content, or a newer format version.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"No model file at {path}.")
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a directory, not a model file.")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise ModelFileError(
+            f"{path} holds objects other than tensors and plain data, so it was refused without "
+            f"running them (weights_only loading). Only load model files written by tabgan. ({exc.__class__.__name__})"
+        ) from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, KeyError) as exc:
+        raise ModelFileError(
+            f"{path} is not a readable tabgan model (corrupt or truncated?): {str(exc).splitlines()[0][:200]}"
+        ) from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT_NAME:
+        raise ModelFileError(f"{path} is not a tabgan model file.")
+    version = payload.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path} was written in model format version {version}, newer than this tabgan reads "
+            f"({FORMAT_VERSION}); upgrade tabgan (pip install -U tabgan-dp)."
+        )
+    try:
+        meta = json.loads(payload["meta"])
+    except (KeyError, TypeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{path} has a damaged header: {exc}") from None
+    states = {k[len("state/"):]: v for k, v in payload.items() if k.startswith("state/")}
+    return meta, states

@@ -1,0 +1,494 @@
+"""The estimator facade: validates, builds the parts, calls ``train()``, samples, saves."""
+
+from __future__ import annotations
+
+import logging
+import math
+import numbers
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator
+
+from . import __version__
+from ._random import numpy_generator, resolve_seed, torch_generator
+from .exceptions import ConditionError, InvalidDataError, NotFittedError
+from .nn.modules import Discriminator, Generator, OutputHead, init_parameters
+from .persistence import read_model_file, write_model_file
+from .sampling import ConditionalSampler
+from .schema import Schema, infer_schema, to_json_scalar
+from .training.callbacks import History, HistoryCallback, LogCallback, ProgressBar
+from .training.device import resolve_device
+from .training.loop import TrainingState, train
+from .transformers import TableTransformer
+
+__all__ = ["Synthesizer"]
+
+logger = logging.getLogger("tabgan")
+
+#: Without an explicit ``epochs``, training runs about this many generator steps (bounded to
+#: [MIN_EPOCHS, MAX_EPOCHS] epochs): small tables get many passes, large ones fewer.
+AUTO_STEPS = 3000
+MIN_EPOCHS = 10
+MAX_EPOCHS = 300
+#: Rejection sampling for conditions gives up after this many generated chunks.
+MAX_CONDITION_ROUNDS = 50
+
+
+def _positive_int(name: str, value, *, allow_none: bool = False, minimum: int = 1) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+
+
+def _positive_float(name: str, value, *, allow_zero: bool = False) -> None:
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(f"{name} must be a {'non-negative' if allow_zero else 'positive'} number; got {value!r}.")
+
+
+class Synthesizer(BaseEstimator):
+    """Conditional tabular GAN (CTGAN-style) with mixed-type encoding.
+
+    Parameters
+    ----------
+    epochs : int or None
+        Passes over the table. ``None`` picks about 3000 generator steps, bounded to
+        [10, 300] epochs, so small tables are not under-trained and large ones not over-trained.
+    batch_size : int
+        Rows per step (500, as CTGAN). Clipped to the table size and rounded to a multiple of ``pac``.
+    embedding_dim : int
+        Size of the generator's noise input (128, as CTGAN).
+    generator_dims, discriminator_dims : tuple of int
+        Hidden layer sizes (256, 256) as CTGAN.
+    generator_lr, discriminator_lr : float
+        Adam learning rates (2e-4, as CTGAN, with betas (0.5, 0.9)).
+    weight_decay : float
+        Adam weight decay of the generator (1e-6, as CTGAN).
+    pac : int
+        Rows the discriminator scores together (PacGAN, 10 as CTGAN), against mode collapse.
+    discriminator_steps : int
+        Critic updates per generator update.
+    gradient_penalty : float
+        WGAN-GP weight (10, Gulrajani et al. 2017); 0 switches it off.
+    max_fit_rows : int
+        Rows used to fit each numeric column's mixture (a random subsample; bounds fit time).
+    device : str
+        ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+    random_state : int, numpy Generator or None
+        Seeds the encoders, training and sampling. Same seed, data, machine, torch version and
+        thread count give identical samples.
+    verbose : bool
+        Show a progress bar.
+
+    Attributes
+    ----------
+    schema_ : Schema
+    transformer_ : TableTransformer
+    generator_ : torch.nn.Module
+    history_ : History
+        One record per epoch; ``history_.to_frame()``.
+    privacy_spent_ : dict or None
+        The privacy ledger (``None`` when trained without differential privacy).
+    device_ : torch.device
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+    """
+
+    def __init__(
+        self,
+        *,
+        epochs: int | None = None,
+        batch_size: int = 500,
+        embedding_dim: int = 128,
+        generator_dims: tuple[int, ...] = (256, 256),
+        discriminator_dims: tuple[int, ...] = (256, 256),
+        generator_lr: float = 2e-4,
+        discriminator_lr: float = 2e-4,
+        weight_decay: float = 1e-6,
+        pac: int = 10,
+        discriminator_steps: int = 1,
+        gradient_penalty: float = 10.0,
+        max_fit_rows: int = 10_000,
+        device: str = "auto",
+        random_state=None,
+        verbose: bool = True,
+    ):
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.embedding_dim = embedding_dim
+        self.generator_dims = generator_dims
+        self.discriminator_dims = discriminator_dims
+        self.generator_lr = generator_lr
+        self.discriminator_lr = discriminator_lr
+        self.weight_decay = weight_decay
+        self.pac = pac
+        self.discriminator_steps = discriminator_steps
+        self.gradient_penalty = gradient_penalty
+        self.max_fit_rows = max_fit_rows
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ validation
+    def _validate_params(self) -> None:
+        _positive_int("epochs", self.epochs, allow_none=True)
+        _positive_int("batch_size", self.batch_size)
+        _positive_int("embedding_dim", self.embedding_dim)
+        _positive_int("pac", self.pac)
+        _positive_int("discriminator_steps", self.discriminator_steps)
+        _positive_int("max_fit_rows", self.max_fit_rows, minimum=100)
+        for name in ("generator_dims", "discriminator_dims"):
+            dims = getattr(self, name)
+            if not isinstance(dims, (tuple, list)) or not all(
+                isinstance(d, numbers.Integral) and not isinstance(d, bool) and d > 0 for d in dims
+            ):
+                raise ValueError(f"{name} must be a tuple of positive integers; got {dims!r}.")
+        _positive_float("generator_lr", self.generator_lr)
+        _positive_float("discriminator_lr", self.discriminator_lr)
+        _positive_float("weight_decay", self.weight_decay, allow_zero=True)
+        _positive_float("gradient_penalty", self.gradient_penalty, allow_zero=True)
+        resolve_device(self.device)
+        resolve_seed(self.random_state) if not isinstance(self.random_state, np.random.Generator) else None
+
+    def _reset(self) -> None:
+        for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
+            delattr(self, attr)
+        for attr in ("_sample_entropy", "_sample_calls"):
+            self.__dict__.pop(attr, None)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "generator_"):
+            raise NotFittedError(
+                "This Synthesizer is not fitted yet; call fit(df) first or load a saved model with "
+                "Synthesizer.load(path)."
+            )
+
+    # ------------------------------------------------------------------ fit
+    def _resolve_epochs(self, n_rows: int, batch: int) -> tuple[int, int]:
+        steps_per_epoch = max(1, n_rows // batch)
+        if self.epochs is not None:
+            return int(self.epochs), steps_per_epoch
+        epochs = int(np.clip(round(AUTO_STEPS / steps_per_epoch), MIN_EPOCHS, MAX_EPOCHS))
+        return epochs, steps_per_epoch
+
+    def fit(self, data: pd.DataFrame, *, metadata: Mapping | None = None, discrete_columns=None) -> "Synthesizer":
+        """Learn the distribution of ``data``.
+
+        Parameters
+        ----------
+        data : DataFrame of shape (n_rows, n_columns)
+            Never modified.
+        metadata : dict, optional
+            Column kinds and public facts, ``{"columns": {name: kind or dict}}`` (see
+            :mod:`tabgan.schema`). Columns it does not name are inferred.
+        discrete_columns : list of str, optional
+            Shortcut marking these columns categorical.
+
+        Returns
+        -------
+        self
+        """
+        self._reset()
+        self._validate_params()
+        schema = infer_schema(data, metadata, discrete_columns)
+        seq = resolve_seed(self.random_state)
+        s_encode, s_init, s_train, s_sample = seq.spawn(4)
+        device = resolve_device(self.device)
+        logger.info("tabgan: training on %s", device)
+
+        rng = numpy_generator(s_encode)
+        transformer = TableTransformer(schema, max_fit_rows=self.max_fit_rows).fit(data, rng)
+        floats_np, codes_np = transformer.transform(data, rng)
+        layout = transformer.layout_
+        n = len(data)
+        disc_codes = codes_np[:, layout.discrete]
+        level_probs = [np.bincount(disc_codes[:, j], minlength=int(w)) / n
+                       for j, w in enumerate(layout.code_widths[layout.discrete])]
+
+        pac = int(min(self.pac, n))
+        batch = min(int(self.batch_size), n)
+        batch = max(pac, batch - batch % pac)
+        epochs, steps_per_epoch = self._resolve_epochs(n, batch)
+
+        floats = torch.as_tensor(floats_np, device=device)
+        codes = torch.as_tensor(codes_np, device=device)
+        sampler = ConditionalSampler(level_probs, device, codes=codes[:, torch.as_tensor(layout.discrete)])
+        generator, discriminator, head = self._build_networks(layout, sampler.cond_width, pac, device)
+        init_gen = torch_generator(s_init, device)
+        init_parameters(generator, init_gen)
+        init_parameters(discriminator, init_gen)
+        train_gen = torch_generator(s_train, device)
+        discriminator.use_generator(train_gen)
+        opt_g = torch.optim.Adam(generator.parameters(), lr=self.generator_lr, betas=(0.5, 0.9),
+                                 weight_decay=self.weight_decay)
+        opt_d = torch.optim.Adam(discriminator.parameters(), lr=self.discriminator_lr, betas=(0.5, 0.9),
+                                 weight_decay=self.weight_decay)
+        disc = torch.as_tensor(layout.discrete)
+        state = TrainingState(
+            generator=generator, discriminator=discriminator, head=head, opt_g=opt_g, opt_d=opt_d,
+            sampler=sampler, floats=floats, codes=codes,
+            float_positions=torch.as_tensor(layout.float_positions, device=device),
+            code_offsets=torch.as_tensor(layout.code_offsets, device=device),
+            cond_span_offsets=torch.as_tensor(layout.code_offsets[disc.numpy()], device=device),
+            cond_span_widths=torch.as_tensor(layout.code_widths[disc.numpy()], device=device),
+            width=layout.width, embedding_dim=int(self.embedding_dim), batch_size=batch, pac=pac,
+            gp_weight=float(self.gradient_penalty), rng=train_gen,
+            discriminator_steps=int(self.discriminator_steps),
+        )
+        history = History()
+        callbacks = [HistoryCallback(history), LogCallback()]
+        if self.verbose:
+            callbacks.append(ProgressBar())
+        done = train(state, epochs, steps_per_epoch, callbacks)
+        logger.info("tabgan: trained %d epochs of %d steps (batch %d)", done, steps_per_epoch, batch)
+
+        generator.eval()
+        # Fitted state is assigned only now, so an interrupted fit leaves the estimator unfitted.
+        self.schema_ = schema
+        self.transformer_ = transformer
+        self.generator_ = generator
+        self.discriminator_ = discriminator
+        self.sampler_ = ConditionalSampler(level_probs, device)  # level probabilities only, no rows
+        self.head_ = head
+        self.history_ = history
+        self.privacy_spent_ = None
+        self.device_ = device
+        self.epochs_ = done
+        self.n_features_in_ = len(schema)
+        self.feature_names_in_ = np.asarray(schema.names, dtype=object)
+        self._sample_entropy = int(s_sample.generate_state(1, dtype=np.uint64)[0])
+        self._sample_calls = 0
+        return self
+
+    def _build_networks(self, layout, cond_width: int, pac: int, device):
+        generator = Generator(int(self.embedding_dim) + cond_width, tuple(self.generator_dims), layout.width)
+        discriminator = Discriminator(layout.width + cond_width, tuple(self.discriminator_dims), pac)
+        head = OutputHead(torch.as_tensor(layout.float_positions, device=device), layout.code_offsets.tolist(),
+                          layout.code_widths.tolist())
+        return generator.to(device), discriminator.to(device), head
+
+    # ------------------------------------------------------------------ sample
+    def _parse_conditions(self, conditions) -> list[tuple[int, int]]:
+        """Turn ``{column: value}`` into ``[(code column index, level)]``, checking every entry."""
+        if conditions is None:
+            return []
+        if not isinstance(conditions, Mapping):
+            raise TypeError(f"conditions must be a dict {{column: value}}; got {type(conditions).__name__}.")
+        layout = self.transformer_.layout_
+        code_cols = []  # code column index of each discrete column, by name
+        ci = 0
+        by_name = {}
+        for col in self.transformer_.columns_:
+            for span in col.spans:
+                if span.activation == "softmax":
+                    if span.discrete:
+                        by_name[col.spec.name] = (ci, col)
+                    ci += 1
+        parsed = []
+        problems = []
+        for name, value in conditions.items():
+            if name not in self.schema_.names:
+                problems.append(f"unknown column {name!r}; columns are {self.schema_.names[:20]}")
+                continue
+            if name not in by_name:
+                problems.append(f"column {name!r} is {self.schema_[name].kind}; conditions are supported on "
+                                "categorical and boolean columns only")
+                continue
+            idx, col = by_name[name]
+            level = self._level_of(col, value)
+            if level is None:
+                shown = col.categories_[:10]
+                problems.append(f"value {value!r} was never seen in column {name!r}; known values include {shown}")
+                continue
+            parsed.append((idx, level))
+        if problems:
+            raise ConditionError("Cannot sample with these conditions:\n  - " + "\n  - ".join(problems))
+        del layout, code_cols
+        return parsed
+
+    @staticmethod
+    def _level_of(col, value) -> int | None:
+        is_missing = value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA \
+            or value is pd.NaT
+        if is_missing:
+            return len(col.categories_) if col.has_missing_level_ else None
+        value = to_json_scalar(value)
+        for i, cat in enumerate(col.categories_):
+            if type(cat) is bool or type(value) is bool:
+                if col.spec.kind == "boolean" and value in (0, 1, True, False) and bool(value) == cat:
+                    return i
+                continue
+            if cat == value:
+                return i
+        return None
+
+    def _sample_seed(self, random_state) -> np.random.SeedSequence:
+        if random_state is not None:
+            return resolve_seed(random_state)
+        seq = np.random.SeedSequence(self._sample_entropy, spawn_key=(self._sample_calls,))
+        self._sample_calls += 1
+        return seq
+
+    def sample(self, n: int, *, conditions: Mapping | None = None, random_state=None,
+               chunk_size: int = 10_000) -> pd.DataFrame:
+        """Generate ``n`` synthetic rows.
+
+        Parameters
+        ----------
+        n : int
+            Number of rows (0 gives an empty frame with the right columns and dtypes).
+        conditions : dict, optional
+            ``{column: value}`` on categorical/boolean columns; every returned row satisfies all
+            of them. The generator is conditioned on the first and rows are filtered on the
+            rest, within a bounded number of tries.
+        random_state : int, numpy Generator or None
+            Seed for this call; ``None`` continues the model's own sampling stream.
+        chunk_size : int
+            Rows generated per forward pass (bounds memory).
+
+        Returns
+        -------
+        DataFrame of shape (n, n_columns), same column order and dtypes as the training data.
+        """
+        self._check_fitted()
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+            raise TypeError(f"n must be a non-negative integer; got {n!r} of type {type(n).__name__}.")
+        if n < 0:
+            raise ValueError(f"n must be a non-negative integer; got {n}.")
+        _positive_int("chunk_size", chunk_size)
+        parsed = self._parse_conditions(conditions)
+        seq = self._sample_seed(random_state)
+        floats, codes = self._generate(int(n), parsed, seq, int(chunk_size))
+        return self.transformer_.inverse_transform(floats, codes)
+
+    def _generate(self, n: int, parsed: list[tuple[int, int]], seq: np.random.SeedSequence,
+                  chunk_size: int) -> tuple[np.ndarray, np.ndarray]:
+        layout = self.transformer_.layout_
+        device = self.device_
+        gen = torch_generator(seq, device)
+        disc_index = {int(ci): j for j, ci in enumerate(np.flatnonzero(layout.discrete))}
+        kept_f, kept_c, total = [], [], 0
+        was_training = self.generator_.training
+        self.generator_.eval()
+        try:
+            with torch.inference_mode():
+                rounds = 0
+                while total < n:
+                    if parsed and rounds >= MAX_CONDITION_ROUNDS:
+                        raise ConditionError(
+                            f"Only {total} of {n} rows satisfying the conditions were produced in "
+                            f"{rounds} rounds of {chunk_size}: the model rarely generates this "
+                            "combination. Ask for fewer conditions or fewer rows."
+                        )
+                    batch = chunk_size if parsed else min(chunk_size, n - total)
+                    f, c = self._generate_chunk(batch, parsed, disc_index, gen)
+                    if parsed:
+                        ok = torch.ones(batch, dtype=torch.bool, device=device)
+                        for ci, level in parsed:
+                            ok &= c[:, ci] == level
+                        f, c = f[ok], c[ok]
+                    kept_f.append(f.cpu().numpy())
+                    kept_c.append(c.cpu().numpy())
+                    total += f.shape[0]
+                    rounds += 1
+        finally:
+            self.generator_.train(was_training)
+        floats = np.concatenate(kept_f)[:n] if kept_f else np.zeros((0, len(layout.float_positions)), np.float32)
+        codes = np.concatenate(kept_c)[:n] if kept_c else np.zeros((0, len(layout.code_offsets)), np.int64)
+        return floats, codes
+
+    def _generate_chunk(self, batch: int, parsed, disc_index, gen):
+        sampler = self.sampler_
+        if parsed:
+            ci, level = parsed[0]
+            cond = sampler.fixed(batch, disc_index[ci], level)
+        elif sampler.n_columns:
+            cond = sampler.sample_generation(batch, gen)[0]
+        else:
+            cond = torch.zeros(batch, 0, device=self.device_)
+        noise = torch.randn(batch, int(self.embedding_dim), device=self.device_, generator=gen)
+        raw = self.generator_(torch.cat([noise, cond], dim=1))
+        # Levels are drawn from the generator's softmax (Gumbel-max), not taken by argmax, so
+        # that the generated marginals keep their spread.
+        u = torch.rand(raw.shape, device=raw.device, generator=gen).clamp_(1e-10, 1 - 1e-10)
+        return self.head_.decode(raw - torch.log(-torch.log(u)) * self._code_mask(raw))
+
+    def _code_mask(self, raw: torch.Tensor) -> torch.Tensor:
+        mask = torch.ones(raw.shape[1], device=raw.device)
+        mask[self.head_.float_positions] = 0.0
+        return mask
+
+    # ------------------------------------------------------------------ persistence
+    def _json_params(self) -> dict:
+        params = self.get_params()
+        for key in ("generator_dims", "discriminator_dims"):
+            params[key] = [int(v) for v in params[key]]
+        rs = params["random_state"]
+        params["random_state"] = int(rs) if isinstance(rs, numbers.Integral) else None
+        params["device"] = str(params["device"])
+        return params
+
+    def save(self, path) -> None:
+        """Write the fitted model to ``path`` (one file, atomically; no training rows inside)."""
+        self._check_fitted()
+        meta = {
+            "tabgan_version": __version__,
+            "params": self._json_params(),
+            "schema": self.schema_.to_dict(),
+            "transformer": self.transformer_.get_state(),
+            "level_probs": [p.tolist() for p in self.sampler_.level_probs],
+            "privacy_spent": self.privacy_spent_,
+            "epochs_trained": self.epochs_,
+            "sample_entropy": str(self._sample_entropy),
+            "sample_calls": self._sample_calls,
+        }
+        write_model_file(path, meta=meta, tensors={"generator": self.generator_.state_dict()})
+
+    @classmethod
+    def load(cls, path, *, device: str | None = None) -> "Synthesizer":
+        """Load a model written by :meth:`save`; ``device`` overrides the saved one (a model
+        trained on CUDA loads on a CPU-only machine with ``device="auto"`` or ``"cpu"``)."""
+        meta, states = read_model_file(path, map_location="cpu")
+        from .exceptions import ModelFileError
+
+        try:
+            params = dict(meta["params"])
+            params["generator_dims"] = tuple(params["generator_dims"])
+            params["discriminator_dims"] = tuple(params["discriminator_dims"])
+            if device is not None:
+                params["device"] = device
+            elif params.get("device") not in ("auto", "cpu"):
+                params["device"] = "auto"
+            model = cls(**params)
+            dev = resolve_device(model.device)
+            schema = Schema.from_dict(meta["schema"])
+            transformer = TableTransformer.from_state(schema, meta["transformer"])
+            level_probs = [np.asarray(p, dtype=np.float64) for p in meta["level_probs"]]
+            sampler = ConditionalSampler(level_probs, dev)
+            layout = transformer.layout_
+            generator, _, head = model._build_networks(layout, sampler.cond_width, int(model.pac), dev)
+            generator.load_state_dict(states["generator"])
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            if isinstance(exc, ModelFileError):
+                raise
+            raise ModelFileError(f"{path} is damaged or inconsistent: {exc}") from None
+        generator.eval()
+        model.schema_ = schema
+        model.transformer_ = transformer
+        model.generator_ = generator
+        model.sampler_ = sampler
+        model.head_ = head
+        model.history_ = History()
+        model.privacy_spent_ = meta.get("privacy_spent")
+        model.device_ = dev
+        model.epochs_ = meta.get("epochs_trained")
+        model.n_features_in_ = len(schema)
+        model.feature_names_in_ = np.asarray(schema.names, dtype=object)
+        model._sample_entropy = int(meta["sample_entropy"])
+        model._sample_calls = int(meta.get("sample_calls", 0))
+        return model

@@ -1,0 +1,1 @@
+"""The training loop, its callbacks, device selection and (optionally) the privacy hook."""

@@ -1,0 +1,150 @@
+"""The adversarial training loop, made of small step functions.
+
+Everything a step needs lives in :class:`TrainingState`; the real table sits on the device in
+compact form (floats + level codes) and batches are drawn there.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import torch
+
+from ..nn.losses import condition_loss, critic_loss, generator_adversarial_loss, gradient_penalty
+from ..nn.modules import Discriminator, Generator, OutputHead
+from ..sampling import ConditionalSampler, expand_codes
+from .callbacks import Callback, EpochRecord
+
+__all__ = ["TrainingState", "discriminator_step", "generator_step", "train"]
+
+
+@dataclass
+class TrainingState:
+    generator: Generator
+    discriminator: Discriminator
+    head: OutputHead
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    sampler: ConditionalSampler
+    floats: torch.Tensor          # (n, F) real rows, on the device
+    codes: torch.Tensor           # (n, C)
+    float_positions: torch.Tensor
+    code_offsets: torch.Tensor
+    cond_span_offsets: torch.Tensor  # wide offsets of the discrete spans (D,)
+    cond_span_widths: torch.Tensor
+    width: int
+    embedding_dim: int
+    batch_size: int
+    pac: int
+    gp_weight: float
+    rng: torch.Generator
+    discriminator_steps: int = 1
+    privacy: object | None = None   # a PrivacyEngine-like hook, see training/privacy.py
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def device(self) -> torch.device:
+        return self.floats.device
+
+    @property
+    def n_rows(self) -> int:
+        return self.floats.shape[0]
+
+
+def _noise(state: TrainingState, batch: int) -> torch.Tensor:
+    return torch.randn(batch, state.embedding_dim, device=state.device, generator=state.rng)
+
+
+def draw_conditions(state: TrainingState, batch: int):
+    """Condition vectors plus matching real row indices (training-by-sampling)."""
+    if state.sampler.n_columns == 0:
+        rows = torch.randint(0, state.n_rows, (batch,), device=state.device, generator=state.rng)
+        empty = torch.zeros(batch, 0, device=state.device)
+        return empty, None, None, rows
+    return state.sampler.sample_train(batch, state.rng)
+
+
+def real_batch(state: TrainingState, rows: torch.Tensor) -> torch.Tensor:
+    return expand_codes(state.floats[rows], state.codes[rows], state.float_positions, state.code_offsets,
+                        state.width)
+
+
+def generate(state: TrainingState, cond: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Raw generator outputs and their activated form for the given conditions."""
+    raw = state.generator(torch.cat([_noise(state, cond.shape[0]), cond], dim=1))
+    return raw, state.head(raw, state.rng)
+
+
+def discriminator_step(state: TrainingState) -> float:
+    """One WGAN-GP critic update; returns the critic loss (without the penalty)."""
+    cond, _, _, rows = draw_conditions(state, state.batch_size)
+    real = real_batch(state, rows)
+    with torch.no_grad():
+        _, fake = generate(state, cond)
+    real_in = torch.cat([real, cond], dim=1)
+    fake_in = torch.cat([fake, cond], dim=1)
+    loss = critic_loss(state.discriminator(real_in), state.discriminator(fake_in))
+    total = loss
+    if state.gp_weight > 0:
+        total = loss + gradient_penalty(state.discriminator, real_in, fake_in, state.pac, state.rng,
+                                        state.gp_weight)
+    state.opt_d.zero_grad(set_to_none=True)
+    total.backward()
+    state.opt_d.step()
+    return float(loss.detach())
+
+
+def generator_step(state: TrainingState) -> float:
+    """One generator update: fool the critic and honour the condition vector."""
+    cond, col, level, _ = draw_conditions(state, state.batch_size)
+    raw, fake = generate(state, cond)
+    scores = state.discriminator(torch.cat([fake, cond], dim=1))
+    loss = generator_adversarial_loss(scores)
+    if col is not None:
+        loss = loss + condition_loss(raw, col, level, state.cond_span_offsets, state.cond_span_widths)
+    state.opt_g.zero_grad(set_to_none=True)
+    loss.backward()
+    state.opt_g.step()
+    return float(loss.detach())
+
+
+def train(state: TrainingState, epochs: int, steps_per_epoch: int, callbacks: list[Callback],
+          d_step=discriminator_step, g_step=generator_step, should_stop=None) -> int:
+    """Run the adversarial game; returns the number of epochs completed.
+
+    ``should_stop()`` is asked before every discriminator step (the privacy hook uses it to stop
+    exactly when the budget is spent, never after).
+    """
+    state.generator.train()
+    state.discriminator.train()
+    for cb in callbacks:
+        cb.on_train_begin(epochs)
+    done = 0
+    stopped = False
+    try:
+        for epoch in range(epochs):
+            start = time.perf_counter()
+            g_total = d_total = 0.0
+            steps = 0
+            for _ in range(steps_per_epoch):
+                if should_stop is not None and should_stop():
+                    stopped = True
+                    break
+                for _ in range(state.discriminator_steps):
+                    d_total += d_step(state)
+                g_total += g_step(state)
+                steps += 1
+            if steps:
+                eps = state.privacy.epsilon_spent() if state.privacy is not None else None
+                record = EpochRecord(epoch, g_total / steps, d_total / (steps * state.discriminator_steps),
+                                     time.perf_counter() - start, eps)
+                for cb in callbacks:
+                    cb.on_epoch_end(record)
+                done += 1
+            if stopped:
+                break
+    finally:
+        for cb in callbacks:
+            cb.on_train_end()
+    return done

@@ -1,0 +1,77 @@
+"""One-hot (as codes) encoding of categorical and boolean columns.
+
+Missing values are a level of their own (the last one), so the missing rate round-trips.
+Levels are kept in the schema's order, so ordered categories keep their order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..schema import ColumnSpec
+from .base import Span, object_array, restore_dtype
+
+__all__ = ["CategoricalTransformer"]
+
+
+class CategoricalTransformer:
+    """Encode one categorical or boolean column as an integer level code."""
+
+    def __init__(self, spec: ColumnSpec):
+        self.spec = spec
+
+    def fit(self, series: pd.Series, rng: np.random.Generator | None = None) -> "CategoricalTransformer":
+        self.categories_ = list(self.spec.categories or [])
+        self.has_missing_level_ = bool(self.spec.nullable)
+        return self
+
+    @property
+    def n_levels(self) -> int:
+        return len(self.categories_) + int(self.has_missing_level_)
+
+    @property
+    def spans(self) -> list[Span]:
+        return [Span(self.spec.name, self.n_levels, "softmax", discrete=True)]
+
+    def codes_of(self, series: pd.Series) -> np.ndarray:
+        """Level codes of the values; -1 for values not among the levels (missing included)."""
+        if self.spec.kind == "boolean":
+            as_num = pd.to_numeric(series.astype("object").where(series.notna(), np.nan), errors="coerce")
+            arr = as_num.to_numpy(dtype="float64", na_value=np.nan)
+            codes = np.where(np.isnan(arr), -1, arr).astype(np.int64)
+            return codes
+        values = series.astype("object") if isinstance(series.dtype, pd.CategoricalDtype) else series
+        return pd.Categorical(values, categories=self.categories_).codes.astype(np.int64)
+
+    def transform(self, series: pd.Series, rng: np.random.Generator | None = None):
+        """Return an empty float block (n, 0) and the level codes (n, 1)."""
+        codes = self.codes_of(series)
+        if self.has_missing_level_:
+            codes = np.where(codes < 0, len(self.categories_), codes)
+        else:
+            codes = np.where(codes < 0, 0, codes)
+        return np.zeros((len(codes), 0), dtype=np.float32), codes[:, None]
+
+    def inverse_transform(self, floats: np.ndarray, codes: np.ndarray) -> pd.Series:
+        codes = np.asarray(codes, dtype=np.int64).reshape(-1)
+        spec = self.spec
+        levels = list(self.categories_) + ([None] * int(self.has_missing_level_))
+        values = object_array(levels, codes)
+        if isinstance(pd.api.types.pandas_dtype(spec.dtype) if spec.dtype != "category" else None,
+                      pd.CategoricalDtype) or spec.dtype == "category":
+            cat = pd.Categorical(values, categories=self.categories_, ordered=spec.ordered)
+            return pd.Series(cat, name=spec.name)
+        series = pd.Series(values, name=spec.name, dtype=object)
+        if spec.kind == "boolean" and spec.dtype not in ("bool", "boolean"):
+            # A 0/1 column marked boolean: give the numbers back.
+            series = series.map({False: 0, True: 1, None: None})
+        return restore_dtype(series, spec.dtype)
+
+    def get_state(self) -> dict:
+        return {"missing_level": self.has_missing_level_}
+
+    def set_state(self, state: dict) -> "CategoricalTransformer":
+        self.categories_ = list(self.spec.categories or [])
+        self.has_missing_level_ = bool(state["missing_level"])
+        return self

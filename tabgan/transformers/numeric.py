@@ -1,0 +1,263 @@
+"""Mode-specific normalisation for continuous, integer and datetime columns.
+
+A column is described by a set of *modes*:
+
+* point masses: values that hold a large share of the rows (adult's capital-gain is 92% zeros;
+  an integer column with a handful of distinct values is all point masses). They are
+  reproduced exactly instead of being smeared by a Gaussian, which is what distorts CTGAN's
+  marginals on zero-inflated columns;
+* Gaussian components of a variational mixture (Xu et al. 2019) fitted on a bounded random
+  subsample of the remaining values;
+* a missing-value mode when the column can be missing, so the missing rate round-trips.
+
+A value is encoded as ``(alpha, mode)``: the mode index (a one-hot span) and its position
+inside the mode, ``alpha = (x - mean) / (4 * std)`` clipped to (-1, 1) (``tanh`` span).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from ..schema import ColumnSpec, numeric_values
+from .base import Span, restore_dtype
+
+__all__ = ["NumericTransformer"]
+
+_ALPHA_CLIP = 0.99
+
+
+class NumericTransformer:
+    """Encode one numeric (continuous, integer or datetime) column.
+
+    Parameters
+    ----------
+    spec : ColumnSpec
+    max_modes : int
+        Upper bound on Gaussian components (CTGAN uses 10).
+    max_fit_rows : int
+        The mixture is fitted on at most this many randomly chosen values: the cost of a
+        variational mixture grows linearly with rows and 10k values pin down 10 modes well.
+    point_mass_share : float
+        A value holding at least this share of the non-missing rows becomes a point mass.
+    max_discrete_values : int
+        An integer column with at most this many distinct values is encoded as point masses
+        only, i.e. exactly.
+    """
+
+    def __init__(self, spec: ColumnSpec, *, max_modes: int = 10, max_fit_rows: int = 10_000,
+                 point_mass_share: float = 0.05, max_discrete_values: int = 32):
+        self.spec = spec
+        self.max_modes = max_modes
+        self.max_fit_rows = max_fit_rows
+        self.point_mass_share = point_mass_share
+        self.max_discrete_values = max_discrete_values
+
+    # ----------------------------------------------------------------- fit
+    def fit(self, series: pd.Series, rng: np.random.Generator) -> "NumericTransformer":
+        x = numeric_values(series, self.spec)
+        finite = x[~np.isnan(x)]
+        self.center_ = float(np.mean(finite))
+        scale = float(np.std(finite))
+        self.scale_ = scale if scale > 0 else 1.0
+        z = (finite - self.center_) / self.scale_
+        values, counts = np.unique(z, return_counts=True)
+        few_integers = self.spec.kind == "integer" and len(values) <= self.max_discrete_values
+        if few_integers or len(values) == 1:
+            points = values
+        else:
+            share = counts / counts.sum()
+            order = np.argsort(-share, kind="stable")
+            keep = order[share[order] >= self.point_mass_share][: self.max_modes]
+            points = np.sort(values[keep])
+        self.points_ = [float(p) for p in points]
+        residual = z[~np.isin(z, points)]
+        means, stds, weights = self._fit_mixture(residual, rng)
+        self.means_ = means
+        self.stds_ = stds
+        self.weights_ = weights
+        # Half-width of each mode: 4 std as in CTGAN, widened so that every training value
+        # assigned to the mode by maximum posterior is representable (CTGAN clips outliers).
+        self.half_widths_ = [4 * sd for sd in stds]
+        if means and len(residual):
+            k = self._map_modes(residual)
+            dev = np.abs(residual - np.asarray(means)[k])
+            for j in range(len(means)):
+                if (k == j).any():
+                    self.half_widths_[j] = float(max(self.half_widths_[j], dev[k == j].max() / (_ALPHA_CLIP - 0.005)))
+        self.step_ = self._resolution(finite)
+        self.has_missing_mode_ = bool(self.spec.nullable)
+        return self
+
+    def _map_modes(self, z: np.ndarray) -> np.ndarray:
+        means, stds, weights = (np.asarray(v) for v in (self.means_, self.stds_, self.weights_))
+        logp = np.log(weights) - np.log(stds) - 0.5 * ((z[:, None] - means) / stds) ** 2
+        return logp.argmax(axis=1)
+
+    def _resolution(self, finite: np.ndarray) -> float:
+        """The grid the observed values lie on (1 day, 1 s, 0.01, ...), so generated values
+        land on it too; 0 when there is none."""
+        if self.spec.kind == "integer":
+            return 1.0
+        sample = finite[: 100_000]
+        if self.spec.kind == "datetime":
+            for unit in (86_400e9, 3_600e9, 60e9, 1e9, 1e6, 1e3, 1.0):
+                if np.all(np.mod(sample, unit) == 0):
+                    return unit
+            return 1.0
+        for decimals in range(0, 7):
+            scaled = sample * 10.0 ** decimals
+            if np.all(np.abs(scaled - np.round(scaled)) < 1e-6 * np.maximum(1.0, np.abs(scaled))):
+                return 10.0 ** -decimals
+        return 0.0
+
+    def _fit_mixture(self, residual: np.ndarray, rng: np.random.Generator):
+        if len(residual) == 0:
+            return [], [], []
+        n_unique = len(np.unique(residual[: 5000]))
+        if len(residual) < 20 or n_unique < 3:
+            std = float(np.std(residual)) or 1e-3
+            return [float(np.mean(residual))], [max(std, 1e-3)], [1.0]
+        if len(residual) > self.max_fit_rows:
+            residual = rng.choice(residual, self.max_fit_rows, replace=False)
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.mixture import BayesianGaussianMixture
+
+        n_components = int(min(self.max_modes, n_unique))
+        gmm = BayesianGaussianMixture(
+            n_components=n_components,
+            weight_concentration_prior_type="dirichlet_process",
+            weight_concentration_prior=1e-3,
+            max_iter=100,
+            n_init=1,
+            random_state=int(rng.integers(0, 2**31 - 1)),
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            gmm.fit(residual.reshape(-1, 1))
+        keep = gmm.weights_ > 0.005
+        if not keep.any():
+            keep = gmm.weights_ >= gmm.weights_.max()
+        means = gmm.means_.ravel()[keep]
+        stds = np.sqrt(gmm.covariances_.ravel()[keep])
+        weights = gmm.weights_[keep] / gmm.weights_[keep].sum()
+        order = np.argsort(means)
+        return ([float(v) for v in means[order]], [float(max(v, 1e-3)) for v in stds[order]],
+                [float(v) for v in weights[order]])
+
+    # ----------------------------------------------------------------- layout
+    @property
+    def n_modes(self) -> int:
+        return len(self.points_) + len(self.means_) + int(self.has_missing_mode_)
+
+    @property
+    def spans(self) -> list[Span]:
+        return [Span(self.spec.name, 1, "tanh"), Span(self.spec.name, self.n_modes, "softmax")]
+
+    # ----------------------------------------------------------------- transform
+    def transform(self, series: pd.Series, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``alpha`` of shape (n, 1) float32 and ``mode`` of shape (n, 1) int64."""
+        x = numeric_values(series, self.spec)
+        n = len(x)
+        missing = np.isnan(x)
+        z = (np.where(missing, self.center_, x) - self.center_) / self.scale_
+        alpha = np.zeros(n, dtype=np.float64)
+        mode = np.zeros(n, dtype=np.int64)
+        n_points = len(self.points_)
+        is_point = np.zeros(n, dtype=bool)
+        if n_points:
+            points = np.asarray(self.points_)
+            idx = np.searchsorted(points, z).clip(0, n_points - 1)
+            is_point = (points[idx] == z) & ~missing
+            mode[is_point] = idx[is_point]
+        rest = ~is_point & ~missing
+        if rest.any():
+            if not self.means_:
+                # Unseen non-point value (possible only for data other than the fitted one):
+                # map it to the nearest point mass.
+                points = np.asarray(self.points_)
+                mode[rest] = np.abs(z[rest, None] - points[None, :]).argmin(axis=1)
+            else:
+                means = np.asarray(self.means_)
+                stds = np.asarray(self.stds_)
+                weights = np.asarray(self.weights_)
+                zr = z[rest]
+                # Sample each value's mode from its posterior (as CTGAN does) with one uniform
+                # draw per row and a cumulative sum, not a per-row loop.
+                logp = np.log(weights) - np.log(stds) - 0.5 * ((zr[:, None] - means) / stds) ** 2
+                logp -= logp.max(axis=1, keepdims=True)
+                p = np.exp(logp)
+                cdf = np.cumsum(p, axis=1)
+                u = rng.random(len(zr)) * cdf[:, -1]
+                k = (cdf < u[:, None]).sum(axis=1).clip(0, len(means) - 1)
+                half = np.asarray(self.half_widths_)
+                a = (zr - means[k]) / half[k]
+                # A value its sampled mode cannot represent goes to its most likely mode.
+                far = np.abs(a) > _ALPHA_CLIP
+                if far.any():
+                    k[far] = self._map_modes(zr[far])
+                    a[far] = (zr[far] - means[k[far]]) / half[k[far]]
+                alpha[rest] = np.clip(a, -_ALPHA_CLIP, _ALPHA_CLIP)
+                mode[rest] = n_points + k
+        if self.has_missing_mode_:
+            mode[missing] = self.n_modes - 1
+        return alpha.astype(np.float32)[:, None], mode[:, None]
+
+    def inverse_transform(self, alpha: np.ndarray, mode: np.ndarray) -> pd.Series:
+        alpha = np.asarray(alpha, dtype=np.float64).reshape(-1)
+        mode = np.asarray(mode, dtype=np.int64).reshape(-1)
+        n_points = len(self.points_)
+        n_gauss = len(self.means_)
+        center = np.concatenate([np.asarray(self.points_, dtype=float), np.asarray(self.means_, dtype=float),
+                                 [0.0] * int(self.has_missing_mode_)])
+        width = np.concatenate([np.zeros(n_points), np.asarray(self.half_widths_, dtype=float),
+                                [0.0] * int(self.has_missing_mode_)])
+        z = center[mode] + np.clip(alpha, -1, 1) * width[mode]
+        x = z * self.scale_ + self.center_
+        lo, hi = self.spec.min, self.spec.max
+        if self.step_ > 0:
+            x = np.round(x / self.step_) * self.step_
+        x = np.clip(x, lo, hi)
+        if self.has_missing_mode_:
+            x[mode == n_points + n_gauss] = np.nan
+        return self._to_series(x)
+
+    def _to_series(self, x: np.ndarray) -> pd.Series:
+        spec = self.spec
+        name = spec.name
+        if spec.kind == "datetime":
+            missing = np.isnan(x)
+            ns = np.where(missing, 0, x).astype("int64")
+            dt = pd.Series(pd.to_datetime(ns, unit="ns"), name=name)
+            dt[missing] = pd.NaT
+            if spec.tz is not None:
+                dt = dt.dt.tz_localize("UTC").dt.tz_convert(spec.tz)
+            if spec.datetime_format is not None:
+                out = dt.dt.strftime(spec.datetime_format)
+                out[missing] = None
+                return restore_dtype(out, spec.dtype)
+            return restore_dtype(dt, spec.dtype)
+        series = pd.Series(x, name=name)
+        if spec.dtype in ("bool", "boolean"):
+            return restore_dtype(series.round().astype("Float64").astype("boolean"), spec.dtype)
+        return restore_dtype(series, spec.dtype, integer=spec.kind == "integer")
+
+    # ----------------------------------------------------------------- state
+    def get_state(self) -> dict:
+        return {"center": self.center_, "scale": self.scale_, "points": self.points_,
+                "means": self.means_, "stds": self.stds_, "weights": self.weights_,
+                "half_widths": self.half_widths_, "step": self.step_, "missing_mode": self.has_missing_mode_}
+
+    def set_state(self, state: dict) -> "NumericTransformer":
+        self.center_ = float(state["center"])
+        self.scale_ = float(state["scale"])
+        self.points_ = [float(v) for v in state["points"]]
+        self.means_ = [float(v) for v in state["means"]]
+        self.stds_ = [float(v) for v in state["stds"]]
+        self.weights_ = [float(v) for v in state["weights"]]
+        self.half_widths_ = [float(v) for v in state["half_widths"]]
+        self.step_ = float(state["step"])
+        self.has_missing_mode_ = bool(state["missing_mode"])
+        return self

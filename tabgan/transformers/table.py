@@ -1,0 +1,125 @@
+"""The table transformer: one column transformer per column, offsets computed once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..schema import Schema
+from .base import Span
+from .categorical import CategoricalTransformer
+from .numeric import NumericTransformer
+
+__all__ = ["TableTransformer", "Layout"]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each part of the encoding sits in the wide (generator output) vector.
+
+    Attributes
+    ----------
+    spans : list of Span
+        In wide order.
+    width : int
+        Total wide width.
+    float_positions : ndarray (F,)
+        Wide index of each ``tanh`` unit, in the order of the ``floats`` matrix.
+    code_offsets, code_widths : ndarray (C,)
+        Wide offset and width of each ``softmax`` span, in the order of the ``codes`` matrix.
+    discrete : ndarray (C,) of bool
+        Which code columns are categorical/boolean levels (the conditional-vector columns).
+    """
+
+    spans: tuple
+    width: int
+    float_positions: np.ndarray
+    code_offsets: np.ndarray
+    code_widths: np.ndarray
+    discrete: np.ndarray
+
+    @classmethod
+    def from_spans(cls, spans: list[Span]) -> "Layout":
+        float_pos, offsets, widths, discrete = [], [], [], []
+        pos = 0
+        for span in spans:
+            if span.activation == "tanh":
+                float_pos.extend(range(pos, pos + span.width))
+            else:
+                offsets.append(pos)
+                widths.append(span.width)
+                discrete.append(span.discrete)
+            pos += span.width
+        return cls(tuple(spans), pos, np.asarray(float_pos, dtype=np.int64), np.asarray(offsets, dtype=np.int64),
+                   np.asarray(widths, dtype=np.int64), np.asarray(discrete, dtype=bool))
+
+
+class TableTransformer:
+    """Encode a whole table into ``floats`` (n, F) float32 and ``codes`` (n, C) int64 and back.
+
+    Parameters
+    ----------
+    schema : Schema
+    max_fit_rows : int
+        Bound on the rows used to fit each numeric column's mixture.
+    """
+
+    def __init__(self, schema: Schema, *, max_fit_rows: int = 10_000, point_mass_share: float = 0.05):
+        self.schema = schema
+        self.max_fit_rows = max_fit_rows
+        self.point_mass_share = point_mass_share
+        self.columns_: list = []
+
+    def _make(self, spec):
+        if spec.is_discrete:
+            return CategoricalTransformer(spec)
+        return NumericTransformer(spec, max_fit_rows=self.max_fit_rows, point_mass_share=self.point_mass_share)
+
+    def fit(self, df: pd.DataFrame, rng: np.random.Generator) -> "TableTransformer":
+        self.columns_ = [self._make(spec).fit(df[spec.name], rng) for spec in self.schema]
+        self._build_layout()
+        return self
+
+    def _build_layout(self) -> None:
+        spans = [span for col in self.columns_ for span in col.spans]
+        self.layout_ = Layout.from_spans(spans)
+
+    def transform(self, df: pd.DataFrame, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Encode ``df``; returns ``floats`` (n, F) float32 and ``codes`` (n, C) int64."""
+        floats, codes = [], []
+        for col in self.columns_:
+            f, c = col.transform(df[col.spec.name], rng)
+            floats.append(f)
+            codes.append(c)
+        n = len(df)
+        floats_arr = np.concatenate(floats, axis=1) if floats else np.zeros((n, 0), np.float32)
+        codes_arr = np.concatenate(codes, axis=1) if codes else np.zeros((n, 0), np.int64)
+        return np.ascontiguousarray(floats_arr, dtype=np.float32), np.ascontiguousarray(codes_arr, dtype=np.int64)
+
+    def inverse_transform(self, floats: np.ndarray, codes: np.ndarray) -> pd.DataFrame:
+        """Decode ``floats`` (n, F) and ``codes`` (n, C) into a DataFrame with the original columns,
+        order and dtypes."""
+        out = {}
+        fpos = cpos = 0
+        for col in self.columns_:
+            nf = sum(s.width for s in col.spans if s.activation == "tanh")
+            nc = sum(1 for s in col.spans if s.activation == "softmax")
+            out[col.spec.name] = col.inverse_transform(floats[:, fpos:fpos + nf], codes[:, cpos:cpos + nc])
+            fpos += nf
+            cpos += nc
+        frame = pd.DataFrame({name: s.reset_index(drop=True) for name, s in out.items()})
+        return frame[self.schema.names]
+
+    # ------------------------------------------------------------------ state
+    def get_state(self) -> dict:
+        return {"max_fit_rows": self.max_fit_rows, "point_mass_share": self.point_mass_share,
+                "columns": [col.get_state() for col in self.columns_]}
+
+    @classmethod
+    def from_state(cls, schema: Schema, state: dict) -> "TableTransformer":
+        self = cls(schema, max_fit_rows=state["max_fit_rows"], point_mass_share=state["point_mass_share"])
+        self.columns_ = [self._make(spec).set_state(s) for spec, s in zip(schema, state["columns"])]
+        self._build_layout()
+        return self
