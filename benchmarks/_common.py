@@ -295,6 +295,8 @@ def run_tabgan(
     """``Synthesizer(random_state=0, **params).fit(train, metadata=meta).sample(n, random_state=0)``."""
     from tabgan import Synthesizer
 
+    if "verbose" in Synthesizer().get_params() and "verbose" not in params:
+        params["verbose"] = False  # no progress bar in the benchmark log
     model = Synthesizer(random_state=random_state, **params)
     t0 = time.perf_counter()
     model.fit(train, metadata=dict(meta))
@@ -302,7 +304,15 @@ def run_tabgan(
     t0 = time.perf_counter()
     synthetic = model.sample(n, random_state=random_state)
     sample_s = time.perf_counter() - t0
-    info = {"fit_s": fit_s, "sample_s": sample_s, "params": _jsonable(model.get_params())}
+    info: dict[str, Any] = {"fit_s": fit_s, "sample_s": sample_s}
+    history = getattr(model, "history_", None)
+    if history is not None and hasattr(history, "to_frame"):
+        frame = history.to_frame()
+        info["epochs_trained"] = len(frame)
+        if "seconds" in frame:
+            info["training_s"] = float(frame["seconds"].sum())
+            info["mean_epoch_s"] = float(frame["seconds"].mean()) if len(frame) else None
+    info["params"] = _jsonable(model.get_params())
     return synthetic, info, model
 
 
