@@ -84,6 +84,13 @@ class Synthesizer(BaseEstimator):
         thread count give identical samples.
     verbose : bool
         Show a progress bar.
+    epsilon, delta : float or None
+        Differential privacy target for the whole fit, one row as the unit (``docs/privacy.md``).
+        ``None`` (default) trains without DP. Needs opacus (``pip install tabgan-dp[dp]``).
+    max_grad_norm : float
+        Per-sample gradient clipping norm of DP-SGD (DP only).
+    preprocessing_epsilon_share : float
+        Share of the budget (as zCDP) spent on the DP statistics the encoders need (DP only).
 
     Attributes
     ----------
@@ -117,6 +124,10 @@ class Synthesizer(BaseEstimator):
         device: str = "auto",
         random_state=None,
         verbose: bool = True,
+        epsilon: float | None = None,
+        delta: float | None = None,
+        max_grad_norm: float = 1.0,
+        preprocessing_epsilon_share: float = 0.1,
     ):
         self.epochs = epochs
         self.batch_size = batch_size
@@ -133,6 +144,10 @@ class Synthesizer(BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.epsilon = epsilon
+        self.delta = delta
+        self.max_grad_norm = max_grad_norm
+        self.preprocessing_epsilon_share = preprocessing_epsilon_share
 
     # ------------------------------------------------------------------ validation
     def _validate_params(self) -> None:
@@ -195,6 +210,12 @@ class Synthesizer(BaseEstimator):
         """
         self._reset()
         self._validate_params()
+        if self.epsilon is not None:  # differential privacy, see tabgan/training/privacy.py
+            from .training.privacy import fit_private
+
+            for name, value in fit_private(self, data, metadata, discrete_columns).items():
+                setattr(self, name, value)
+            return self
         schema = infer_schema(data, metadata, discrete_columns)
         seq = resolve_seed(self.random_state)
         s_encode, s_init, s_train, s_sample = seq.spawn(4)

@@ -1,0 +1,434 @@
+"""Differentially private release of what the encoders need (torch-free).
+
+Under ``epsilon=...`` nothing the model keeps may come from the private table except
+through a mechanism charged to the budget.  This module does the preprocessing part:
+
+* the row count (Gaussian mechanism);
+* per categorical column, noisy counts of its levels (Gaussian).  Levels named by public
+  metadata (or ``False``/``True`` of a boolean column, or the missing level) are a fixed
+  domain; levels learned from the data are released only when their noisy count clears a
+  threshold (Gaussian thresholding, which adds a small ``delta``).  Rows holding a level
+  that was not released are pooled into :data:`POOLED_LABEL` (or the most frequent level
+  when the pool is estimated empty);
+* per numeric column, a noisy histogram on a fixed power-of-two grid (missing, zero, and
+  ``[2^k, 2^(k+1))`` for either sign), from which the bounds come, then a noisy histogram on
+  a finer grid (each kept coarse bin cut in :data:`SUB_BINS`), from which point masses and
+  mixture modes come (equal-mass intervals instead of a Gaussian mixture fitted on private
+  values).
+
+Every mechanism here is a Gaussian mechanism with L2 sensitivity 1 under adding or removing
+one row, so it is ``rho``-zCDP with ``rho = 1 / (2 sigma^2)`` (plus an additive ``delta`` for
+thresholded releases): the caller composes these with DP-SGD as Renyi-DP curves.
+
+The two steps are kept apart so the model file can be traced: :func:`release` reads the
+table and returns only noisy statistics; :func:`build` turns them (and the public schema)
+into the schema, the encoders' state and the level frequencies without seeing the table.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from .schema import ColumnSpec, Schema, numeric_values, to_json_scalar
+
+__all__ = [
+    "POOLED_LABEL",
+    "PlannedRelease",
+    "plan_releases",
+    "release",
+    "build",
+    "private_frame",
+    "gaussian_sigma",
+]
+
+#: The level that stands for every category a DP mechanism could not release.
+POOLED_LABEL = "<other>"
+#: Power-of-two grid of the coarse histogram: 2^K_MIN .. 2^K_MAX (values outside clamp).
+K_MIN, K_MAX = -20, 64
+#: Each kept coarse bin is cut into this many equal sub-bins for the fine histogram.
+SUB_BINS = 8
+#: A noisy count is trusted above this many standard deviations of its noise.
+KEEP_Z = 3.0
+#: Gaussian mixture modes per numeric column (equal-mass intervals), as CTGAN's 10.
+MAX_MODES = 10
+
+
+def gaussian_sigma(rho: float, sensitivity: float = 1.0) -> float:
+    """Noise standard deviation of a ``rho``-zCDP Gaussian mechanism."""
+    return sensitivity / math.sqrt(2.0 * rho)
+
+
+@dataclass
+class PlannedRelease:
+    """One mechanism on the private table, known before it runs (name, column, stage)."""
+
+    name: str
+    column: str | None
+    stage: str                 # "row_count", "levels", "coarse", "fine"
+    thresholded: bool = False  # releases data-derived keys, so costs an additive delta
+
+
+def _public_levels(spec: ColumnSpec) -> bool:
+    return spec.kind == "boolean" or bool(spec.public.get("categories"))
+
+
+def plan_releases(schema: Schema) -> list[PlannedRelease]:
+    """The mechanisms :func:`release` will run, in order (a function of the schema only)."""
+    plan = [PlannedRelease("row count", None, "row_count")]
+    for spec in schema:
+        if spec.is_discrete:
+            thr = not _public_levels(spec)
+            what = "category set and frequencies" if thr else "level frequencies"
+            plan.append(PlannedRelease(f"{spec.name}: {what}", spec.name, "levels", thresholded=thr))
+        else:
+            plan.append(PlannedRelease(coarse_name(spec.name), spec.name, "coarse"))
+            plan.append(PlannedRelease(f"{spec.name}: modes (fine histogram)", spec.name, "fine"))
+    return plan
+
+
+# --------------------------------------------------------------------------- grids
+
+
+def _coarse_index(x: np.ndarray) -> np.ndarray:
+    """Bin of each value on the fixed grid: 0 missing, 1 zero, then positive, then negative."""
+    n_k = K_MAX - K_MIN
+    out = np.empty(len(x), dtype=np.int64)
+    miss = np.isnan(x)
+    out[miss] = 0
+    zero = ~miss & (x == 0)
+    out[zero] = 1
+    rest = ~miss & ~zero
+    k = np.clip(np.floor(np.log2(np.abs(x[rest]))), K_MIN, K_MAX - 1).astype(np.int64) - K_MIN
+    out[rest] = np.where(x[rest] > 0, 2 + k, 2 + n_k + k)
+    return out
+
+
+def _coarse_edges(b: int) -> tuple[float, float]:
+    """Value interval [lo, hi) of coarse bin ``b`` (``b >= 1``)."""
+    if b == 1:
+        return 0.0, 0.0
+    n_k = K_MAX - K_MIN
+    if b < 2 + n_k:
+        k = b - 2 + K_MIN
+        lo = 0.0 if k == K_MIN else 2.0 ** k
+        return lo, 2.0 ** (k + 1)
+    k = b - 2 - n_k + K_MIN
+    hi = 0.0 if k == K_MIN else -(2.0 ** k)
+    return -(2.0 ** (k + 1)), hi
+
+
+def _fine_grid(coarse_counts: np.ndarray, sigma: float, spec: ColumnSpec) -> tuple[list, np.ndarray]:
+    """From the noisy coarse histogram: kept value bins and the edges of the fine grid.
+
+    Returns ``(points, edges)``: candidate point masses (0 when the zero bin is kept) and the
+    sorted edges of the fine sub-bins (empty when nothing but point masses is kept).
+    Post-processing only.
+    """
+    keep = coarse_counts > KEEP_Z * sigma
+    keep[0] = False  # the missing bin holds no values
+    if not keep[1:].any():  # nothing clears the noise: keep the fullest bin
+        keep[1 + int(np.argmax(coarse_counts[1:]))] = True
+    points = [0.0] if keep[1] else []
+    intervals = sorted(_coarse_edges(b) for b in np.flatnonzero(keep) if b >= 2)
+    edges = []
+    for lo, hi in intervals:
+        if spec.public.get("bounds"):
+            lo, hi = max(lo, spec.min), min(hi, spec.max)
+            if hi <= lo:
+                continue
+        edges.append(np.linspace(lo, hi, SUB_BINS + 1))
+    if not edges and not points and spec.public.get("bounds") and spec.max > spec.min:
+        edges.append(np.linspace(spec.min, spec.max, SUB_BINS + 1))
+    return points, edges
+
+
+# --------------------------------------------------------------------------- release
+
+
+def _noisy(counts: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    return counts.astype(np.float64) + rng.normal(0.0, sigma, size=counts.shape)
+
+
+def _level_keys(spec: ColumnSpec) -> list:
+    return list(spec.categories or [])
+
+
+def _level_codes(series: pd.Series, keys: list) -> np.ndarray:
+    """Index of each value among ``keys``; ``len(keys)`` for missing, -1 for other values."""
+    values = series.astype("object") if isinstance(series.dtype, pd.CategoricalDtype) else series
+    if keys and all(isinstance(k, bool) for k in keys):
+        as_num = pd.to_numeric(values.astype("object").where(values.notna(), np.nan), errors="coerce")
+        arr = as_num.to_numpy(dtype="float64", na_value=np.nan)
+        codes = np.where(np.isnan(arr), -1, arr).astype(np.int64)
+    else:
+        codes = pd.Categorical(values, categories=keys).codes.astype(np.int64)
+    codes = np.where(series.isna().to_numpy(), len(keys), codes)
+    return codes
+
+
+def release(data: pd.DataFrame, schema: Schema, rho: dict[str, float], delta_threshold: float,
+            rng: np.random.Generator) -> dict:
+    """Run every planned mechanism on ``data``; return the noisy statistics only.
+
+    Parameters
+    ----------
+    data : DataFrame
+        The private table (read, never modified).
+    schema : Schema
+        Column kinds and *public* facts; data-derived ``categories`` of a non-public column
+        are the candidate keys of its thresholded release (never kept unless released).
+    rho : dict
+        zCDP parameter of each planned mechanism, by name (see :func:`plan_releases`).
+    delta_threshold : float
+        Additive delta allowed to each thresholded (data-derived keys) release.
+    rng : numpy Generator
+        Source of the noise.
+
+    Returns
+    -------
+    dict
+        ``{"row_count": float, "columns": {name: {...}}, "sigma": {mechanism: sigma}}``:
+        JSON-able noisy counts, their keys (released ones only) and grids.
+    """
+    out: dict = {"columns": {}, "sigma": {}, "thresholds": {}}
+    for planned in plan_releases(schema):
+        sigma = gaussian_sigma(rho[planned.name])
+        out["sigma"][planned.name] = sigma
+        if planned.stage == "row_count":
+            out["row_count"] = float(len(data) + rng.normal(0.0, sigma))
+            continue
+        spec = schema[planned.column]
+        series = data[spec.name]
+        col = out["columns"].setdefault(spec.name, {})
+        if planned.stage == "levels":
+            keys = _level_keys(spec)
+            codes = _level_codes(series, keys)
+            counts = np.bincount(codes[codes >= 0], minlength=len(keys) + 1)
+            noisy = _noisy(counts, sigma, rng)
+            col["missing_count"] = float(noisy[-1])
+            if planned.thresholded:
+                # Keys seen in the data are released only above tau: a key held by one row
+                # clears it with probability at most delta_threshold.
+                tau = 1.0 + sigma * float(norm.isf(delta_threshold))
+                out["thresholds"][planned.name] = tau
+                kept = [i for i in range(len(keys)) if noisy[i] > tau]
+                col["keys"] = [keys[i] for i in kept]
+                col["counts"] = [float(noisy[i]) for i in kept]
+            else:
+                col["keys"] = keys
+                col["counts"] = [float(v) for v in noisy[:-1]]
+        elif planned.stage == "coarse":
+            x = numeric_values(series, spec)
+            counts = np.bincount(_coarse_index(x), minlength=2 + 2 * (K_MAX - K_MIN))
+            col["coarse"] = [float(v) for v in _noisy(counts, sigma, rng)]
+        else:
+            coarse_sigma = out["sigma"][coarse_name(spec.name)]
+            points, edges = _fine_grid(np.asarray(col["coarse"]), coarse_sigma, spec)
+            x = numeric_values(series, spec)
+            x = x[~np.isnan(x)]
+            point_counts = np.asarray([(x == p).sum() for p in points], dtype=np.int64)
+            rest = x[~np.isin(x, points)] if points else x
+            # A value outside every kept interval is counted in the nearest one (clipped), as
+            # the encoder clips it: one row still lands in exactly one bin.
+            bin_counts = _fine_counts(rest, edges) if edges else np.zeros(0, np.int64)
+            noisy = _noisy(np.concatenate([point_counts, bin_counts]), sigma, rng)
+            col["points"] = points
+            col["point_counts"] = [float(v) for v in noisy[: len(points)]]
+            col["edges"] = [[float(v) for v in e] for e in edges]
+            col["bin_counts"] = [float(v) for v in noisy[len(points):]]
+    return out
+
+
+def coarse_name(column: str) -> str:
+    return f"{column}: missing rate and bounds (coarse histogram)"
+
+
+def _fine_counts(values: np.ndarray, edges: list[np.ndarray]) -> np.ndarray:
+    """Counts on the concatenated fine grid; each value in exactly one sub-bin (the nearest
+    interval's, clipped, when it falls in a gap or outside)."""
+    starts = np.asarray([e[0] for e in edges])
+    ends = np.asarray([e[-1] for e in edges])
+    counts = np.zeros(len(edges) * SUB_BINS, dtype=np.int64)
+    if len(values) == 0:
+        return counts
+    # Nearest interval: distance 0 inside, else to the closer end.
+    dist = np.maximum(starts[None, :] - values[:, None], 0) + np.maximum(values[:, None] - ends[None, :], 0)
+    which = dist.argmin(axis=1)
+    lo = starts[which]
+    width = (ends[which] - lo) / SUB_BINS
+    sub = np.clip(np.floor((values - lo) / np.where(width > 0, width, 1.0)), 0, SUB_BINS - 1).astype(np.int64)
+    np.add.at(counts, which * SUB_BINS + sub, 1)
+    return counts
+
+
+# --------------------------------------------------------------------------- build (post-processing)
+
+
+@dataclass
+class Built:
+    """What :func:`build` derives from a release: no value in it was read from the table."""
+
+    schema: Schema
+    transformer_state: dict
+    level_probs: list[np.ndarray]
+    row_count: float
+    #: per categorical column, the level that rows holding an unreleased value are mapped to
+    fallback: dict = field(default_factory=dict)
+
+
+def _datetime_step(spec: ColumnSpec) -> float:
+    fmt = spec.datetime_format or ""
+    if fmt and not any(code in fmt for code in ("%H", "%I", "%M", "%S", "%f")):
+        return 86_400e9
+    return 1e9
+
+
+def _pooled_label(keys: list) -> str:
+    label = POOLED_LABEL
+    while label in keys:
+        label += "_"
+    return label
+
+
+def _build_levels(spec: ColumnSpec, col: dict, sigma: float, n_hat: float, nullable_public: bool,
+                  thresholded: bool) -> tuple[ColumnSpec, dict, np.ndarray, object]:
+    keys = list(col["keys"])
+    counts = [max(c, 0.0) for c in col["counts"]]
+    missing = max(col["missing_count"], 0.0)
+    nullable = nullable_public or missing > KEEP_Z * sigma
+    fallback = keys[int(np.argmax(counts))] if keys else None
+    if thresholded:
+        pooled = n_hat - sum(counts) - missing
+        if pooled > KEEP_Z * sigma or not keys:
+            fallback = _pooled_label(keys)
+            keys.append(fallback)
+            counts.append(max(pooled, 1.0))
+    probs = np.asarray(counts + ([missing] if nullable else []), dtype=np.float64)
+    probs = probs / probs.sum() if probs.sum() > 0 else np.full(len(probs), 1.0 / len(probs))
+    new = ColumnSpec.from_dict({**spec.to_dict(), "categories": keys, "nullable": bool(nullable)})
+    return new, {"missing_level": bool(nullable)}, probs, fallback
+
+
+def _equal_mass_modes(lefts: np.ndarray, rights: np.ndarray, mass: np.ndarray, k: int):
+    """``k`` intervals holding equal shares of the (noisy) mass on the given bins."""
+    cdf = np.concatenate([[0.0], np.cumsum(mass)])
+    total = cdf[-1]
+    cuts = [float(lefts[0])]
+    for j in range(1, k):
+        target = total * j / k
+        i = int(np.searchsorted(cdf, target, side="right") - 1)
+        i = min(max(i, 0), len(mass) - 1)
+        frac = (target - cdf[i]) / mass[i] if mass[i] > 0 else 0.0
+        cuts.append(float(lefts[i] + frac * (rights[i] - lefts[i])))
+    cuts.append(float(rights[-1]))
+    cuts = np.maximum.accumulate(np.asarray(cuts))
+    return [(cuts[j], cuts[j + 1]) for j in range(k) if cuts[j + 1] > cuts[j]]
+
+
+def _build_numeric(spec: ColumnSpec, col: dict, sigma_coarse: float, sigma_fine: float, nullable_public: bool,
+                   point_mass_share: float) -> tuple[ColumnSpec, dict]:
+    coarse = np.asarray(col["coarse"])
+    nullable = nullable_public or coarse[0] > KEEP_Z * sigma_coarse
+    points_c = list(col["points"])
+    point_counts = [max(v, 0.0) for v in col["point_counts"]]
+    edges = [np.asarray(e) for e in col["edges"]]
+    lefts = np.concatenate([e[:-1] for e in edges]) if edges else np.zeros(0)
+    rights = np.concatenate([e[1:] for e in edges]) if edges else np.zeros(0)
+    mass = np.maximum(np.asarray(col["bin_counts"], dtype=np.float64), 0.0)
+    points, pmass = list(points_c), list(point_counts)
+    if spec.kind == "integer" and len(lefts):
+        ints = np.ceil(lefts)
+        single = (ints < rights) & (ints + 1 >= rights)  # sub-bins holding exactly one integer
+        kept = mass > KEEP_Z * sigma_fine
+        total = mass.sum() + sum(pmass)
+        if kept.any() and single[kept].all() and kept.sum() <= 64:
+            as_point = kept                            # a few integers: all of them exact
+        else:
+            as_point = single & (mass >= point_mass_share * max(total, 1e-12)) & kept
+        points += [float(v) for v in ints[as_point]]
+        pmass += [float(v) for v in mass[as_point]]
+        if kept.any() and single[kept].all() and kept.sum() <= 64:
+            mass = np.zeros(0)
+            lefts = rights = mass
+        else:
+            keep_bins = ~as_point
+            lefts, rights, mass = lefts[keep_bins], rights[keep_bins], mass[keep_bins]
+    lo_all = [*points, *(lefts[:1] if len(lefts) else [])]
+    hi_all = [*points, *(rights[-1:] if len(rights) else [])]
+    lo = float(min(lo_all)) if lo_all else 0.0
+    hi = float(max(hi_all)) if hi_all else 1.0
+    if spec.public.get("bounds"):
+        lo, hi = float(spec.min), float(spec.max)
+    center = (lo + hi) / 2.0
+    scale = (hi - lo) / 2.0 if hi > lo else 1.0
+    intervals = []
+    if len(mass) and mass.sum() > 0:
+        k = int(min(MAX_MODES, max(1, (mass > 0).sum())))
+        intervals = _equal_mass_modes(lefts, rights, mass, k)
+    elif not points:
+        intervals = [(lo, hi if hi > lo else lo + 1.0)]
+    share = np.asarray([mass.sum() / max(len(intervals), 1)] * len(intervals)) if len(mass) else \
+        np.ones(len(intervals))
+    order = np.argsort(points, kind="stable")
+    state = {
+        "center": center,
+        "scale": scale,
+        "points": [(points[i] - center) / scale for i in order],
+        "means": [((a + b) / 2.0 - center) / scale for a, b in intervals],
+        "stds": [max((b - a) / 4.0 / scale, 1e-6) for a, b in intervals],
+        "weights": [float(w) for w in (share / share.sum() if share.sum() > 0 else share)],
+        "half_widths": [max((b - a) / 2.0 / scale, 1e-6) for a, b in intervals],
+        "step": {"integer": 1.0, "datetime": _datetime_step(spec)}.get(spec.kind, 0.0),
+        "missing_mode": bool(nullable),
+    }
+    new = ColumnSpec.from_dict({**spec.to_dict(), "min": lo, "max": hi, "nullable": bool(nullable)})
+    return new, state
+
+
+def build(rel: dict, schema: Schema, *, nullable_public: set | frozenset = frozenset(),
+          point_mass_share: float = 0.05) -> Built:
+    """Schema, encoder state and level frequencies from a :func:`release` and public facts.
+
+    ``schema`` supplies only what is public (names, kinds, dtypes, formats, and the
+    categories/bounds that ``ColumnSpec.public`` marks as metadata); everything else comes
+    from ``rel``. The table is not an argument: this is post-processing.
+    """
+    n_hat = max(float(rel["row_count"]), 1.0)
+    specs, states, level_probs, fallback = [], [], [], {}
+    plan = {p.name: p for p in plan_releases(schema)}
+    for spec in schema:
+        col = rel["columns"][spec.name]
+        public_null = spec.name in nullable_public
+        if spec.is_discrete:
+            name = next(p for p in plan.values() if p.column == spec.name and p.stage == "levels").name
+            new, state, probs, fb = _build_levels(spec, col, rel["sigma"][name], n_hat, public_null,
+                                                  plan[name].thresholded)
+            level_probs.append(probs)
+            fallback[spec.name] = fb
+        else:
+            fine = next(p for p in plan.values() if p.column == spec.name and p.stage == "fine").name
+            new, state = _build_numeric(spec, col, rel["sigma"][coarse_name(spec.name)], rel["sigma"][fine],
+                                        public_null, point_mass_share)
+        specs.append(new)
+        states.append(state)
+    transformer_state = {"max_fit_rows": 0, "point_mass_share": point_mass_share, "columns": states}
+    return Built(Schema(specs), transformer_state, level_probs, n_hat, fallback)
+
+
+def private_frame(data: pd.DataFrame, built: Built) -> pd.DataFrame:
+    """A copy of ``data`` whose unreleased category values are replaced, row by row, by the
+    pooled level (or the most frequent released level), so the encoders see known levels only."""
+    out = data.copy()
+    for spec in built.schema:
+        if not spec.is_discrete or spec.kind == "boolean" or spec.public.get("categories"):
+            continue
+        s = out[spec.name].astype("object") if isinstance(out[spec.name].dtype, pd.CategoricalDtype) \
+            else out[spec.name]
+        known = _level_codes(s, list(spec.categories)) >= 0
+        out[spec.name] = s.where(known, built.fallback[spec.name]) if not known.all() else s
+    return out
