@@ -60,7 +60,8 @@ class Synthesizer(BaseEstimator):
         Passes over the table. ``None`` picks about 3000 generator steps, bounded to
         [10, 300] epochs, so small tables are not under-trained and large ones not over-trained.
     batch_size : int
-        Rows per step (500, as CTGAN). Clipped to the table size and rounded to a multiple of ``pac``.
+        Rows per step (500, as CTGAN). Capped at a quarter of the table (so an epoch has at least
+        four steps) and rounded down to a multiple of ``pac``.
     embedding_dim : int
         Size of the generator's noise input (128, as CTGAN).
     generator_dims, discriminator_dims : tuple of int
@@ -232,7 +233,8 @@ class Synthesizer(BaseEstimator):
                        for j, w in enumerate(layout.code_widths[layout.discrete])]
 
         pac = int(min(self.pac, n))
-        batch = min(int(self.batch_size), n)
+        # At most a quarter of the table, so that even a small table gets several steps per epoch.
+        batch = min(int(self.batch_size), max(n // 4, pac))
         batch = max(pac, batch - batch % pac)
         epochs, steps_per_epoch = self._resolve_epochs(n, batch)
 

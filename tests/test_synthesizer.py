@@ -1,0 +1,159 @@
+"""The estimator contract, sampling, conditions, persistence and reproducibility."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from tabgan import Synthesizer
+from tabgan.exceptions import ConditionError, NotFittedError
+
+
+@pytest.fixture
+def fitted(mixed_frame, fast_params):
+    return Synthesizer(**fast_params).fit(mixed_frame)
+
+
+def test_sample_before_fit_raises_not_fitted():
+    with pytest.raises(NotFittedError, match="fit"):
+        Synthesizer().sample(3)
+    with pytest.raises(AttributeError):  # sklearn-style code catches AttributeError too
+        Synthesizer().sample(3)
+
+
+def test_init_only_stores_params_and_clone_works():
+    model = Synthesizer(epochs=3, batch_size=7, random_state=1)
+    assert model.get_params()["batch_size"] == 7
+    copy = clone(model)
+    assert copy.get_params() == model.get_params()
+    model.set_params(epochs=5)
+    assert model.epochs == 5
+    # Invalid values are accepted by __init__ and rejected by fit, as in scikit-learn.
+    bad = Synthesizer(epochs=0)
+    with pytest.raises(ValueError, match="epochs"):
+        bad.fit(pd.DataFrame({"a": [1.0, 2.0, 3.0]}))
+
+
+def test_fit_returns_self_and_sample_matches_columns_and_dtypes(mixed_frame, fitted):
+    out = fitted.sample(300)
+    assert len(out) == 300
+    assert list(out.columns) == list(mixed_frame.columns)
+    assert (out.dtypes == mixed_frame.dtypes).all()
+    assert set(out["group"].dropna()) <= set(mixed_frame["group"])
+    assert out["x"].dropna().between(mixed_frame["x"].min(), mixed_frame["x"].max()).all()
+    assert str(out["when"].dt.tz) == "Europe/Paris"
+    assert fitted.history_.to_frame().shape[0] == 1
+    assert fitted.n_features_in_ == mixed_frame.shape[1]
+
+
+def test_fit_does_not_mutate_input(mixed_frame, fast_params):
+    before = mixed_frame.copy(deep=True)
+    Synthesizer(**fast_params).fit(mixed_frame)
+    pd.testing.assert_frame_equal(mixed_frame, before)
+
+
+def test_sample_zero_rows_keeps_columns_and_dtypes(mixed_frame, fitted):
+    out = fitted.sample(0)
+    assert out.shape == (0, mixed_frame.shape[1])
+    assert (out.dtypes == mixed_frame.dtypes).all()
+
+
+@pytest.mark.parametrize("n, exc", [(-1, ValueError), (2.5, TypeError), ("10", TypeError), (True, TypeError)])
+def test_bad_n_is_rejected(fitted, n, exc):
+    with pytest.raises(exc, match="non-negative integer"):
+        fitted.sample(n)
+
+
+def test_conditions_hold_on_every_row(fitted):
+    out = fitted.sample(200, conditions={"group": "c", "flag": True})
+    assert len(out) == 200
+    assert (out["group"] == "c").all() and out["flag"].all()
+
+
+def test_condition_on_missing_level(fitted):
+    out = fitted.sample(20, conditions={"note": None})
+    assert out["note"].isna().all()
+
+
+@pytest.mark.parametrize("conditions, match", [
+    ({"nope": "a"}, "unknown column"),
+    ({"group": "zzz"}, "never seen"),
+    ({"x": 1.0}, "categorical and boolean columns only"),
+])
+def test_bad_conditions_are_clear_errors(fitted, conditions, match):
+    with pytest.raises(ConditionError, match=match):
+        fitted.sample(5, conditions=conditions)
+
+
+def test_same_seed_same_samples(mixed_frame, fast_params):
+    a = Synthesizer(**fast_params).fit(mixed_frame).sample(100)
+    b = Synthesizer(**fast_params).fit(mixed_frame).sample(100)
+    pd.testing.assert_frame_equal(a, b)
+    model = Synthesizer(**fast_params).fit(mixed_frame)
+    first, second = model.sample(50), model.sample(50)
+    assert not first.equals(second)  # the sampling stream moves on between calls
+    pd.testing.assert_frame_equal(model.sample(50, random_state=7), model.sample(50, random_state=7))
+
+
+def test_sample_does_not_change_the_model(fitted):
+    before = {k: v.clone() for k, v in fitted.generator_.state_dict().items()}
+    fitted.sample(100)
+    after = fitted.generator_.state_dict()
+    assert all(torch_equal(before[k], after[k]) for k in before)
+    assert not fitted.generator_.training
+
+
+def torch_equal(a, b):
+    import torch
+
+    return torch.equal(a, b)
+
+
+def test_save_load_samples_identically(tmp_path, fitted):
+    path = tmp_path / "m.tabgan"
+    fitted.save(path)
+    loaded = Synthesizer.load(path)
+    pd.testing.assert_frame_equal(loaded.sample(64, random_state=3), fitted.sample(64, random_state=3))
+    assert loaded.get_params() == {**fitted.get_params(), "random_state": 0}
+    assert not list(tmp_path.glob(".*tmp"))  # no temporary file left behind
+
+
+def test_model_file_holds_no_training_rows(tmp_path, mixed_frame, fast_params):
+    df = mixed_frame.copy()
+    df["group"] = [f"secret{i % 7}" for i in range(len(df))]
+    model = Synthesizer(**fast_params).fit(df)
+    path = tmp_path / "m.tabgan"
+    model.save(path)
+    import json
+
+    from tabgan.persistence import read_model_file
+
+    meta, states = read_model_file(path)
+    text = json.dumps(meta)
+    # Categories are part of the schema; raw numeric values are not stored.
+    x_values = mixed_frame["x"].dropna().round(6).astype(str).tolist()
+    assert not any(v in text for v in x_values[:50])
+    assert set(states) == {"generator"}
+
+
+def test_fit_twice_replaces_the_first_fit(mixed_frame, fast_params):
+    model = Synthesizer(**fast_params).fit(mixed_frame)
+    other = pd.DataFrame({"k": ["p", "q"] * 30, "v": np.linspace(0, 1, 60)})
+    model.fit(other)
+    out = model.sample(10)
+    assert list(out.columns) == ["k", "v"]
+    assert model.n_features_in_ == 2
+
+
+@pytest.mark.slow
+def test_learns_a_dependency_between_columns():
+    """A short fit on a strongly dependent pair beats independent sampling by far."""
+    rng = np.random.default_rng(0)
+    n = 1500
+    g = rng.choice(["low", "high"], n)
+    x = np.where(g == "low", rng.normal(-3, 0.5, n), rng.normal(3, 0.5, n))
+    df = pd.DataFrame({"g": g, "x": x})
+    model = Synthesizer(epochs=150, random_state=0, verbose=False).fit(df)
+    out = model.sample(2000)
+    agree = ((out["g"] == "low") == (out["x"] < 0)).mean()
+    assert agree > 0.8  # independent sampling gives 0.5
