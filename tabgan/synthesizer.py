@@ -389,6 +389,95 @@ class Synthesizer(BaseEstimator):
         floats, codes = self._generate(int(n), parsed, seq, int(chunk_size))
         return self.transformer_.inverse_transform(floats, codes)
 
+    def sample_to(self, path, n: int, *, chunk_size: int = 100_000, conditions: Mapping | None = None,
+                  random_state=None) -> Path:
+        """Generate ``n`` rows straight into a CSV or Parquet file, ``chunk_size`` rows at a time.
+
+        Memory stays flat in ``n``: only one chunk is held at once (``benchmarks/sample_memory.py``
+        measures it). The file is written under a temporary name in the same folder and renamed
+        when complete, so an interrupted call never leaves a truncated file at ``path``.
+
+        Parameters
+        ----------
+        path : str or Path
+            Ends in ``.csv`` or ``.parquet``/``.pq`` (Parquet needs pyarrow).
+        n : int
+            Number of rows (0 writes the header or an empty Parquet file with the right schema).
+        chunk_size : int
+            Rows generated, decoded and written per step; peak memory grows with it, not with ``n``.
+        conditions, random_state
+            As in :meth:`sample`. With the same ``random_state`` the file is the same; its rows are
+            not those of ``sample(n, random_state=...)`` (the stream is split per chunk).
+
+        Returns
+        -------
+        Path of the written file.
+        """
+        import os
+        import tempfile
+
+        self._check_fitted()
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+            raise TypeError(f"n must be a non-negative integer; got {n!r} of type {type(n).__name__}.")
+        if n < 0:
+            raise ValueError(f"n must be a non-negative integer; got {n}.")
+        _positive_int("chunk_size", chunk_size)
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a str or pathlib.Path; got {type(path).__name__}.")
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix not in (".csv", ".parquet", ".pq"):
+            raise ValueError(f"Cannot tell the file format from {path.name!r}; use a name ending in "
+                             "'.csv' or '.parquet'.")
+        if suffix != ".csv":
+            try:
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+            except ImportError:
+                raise ImportError("Writing Parquet needs pyarrow (pip install pyarrow); or write a '.csv' "
+                                  "file.") from None
+        if path.is_dir():
+            raise IsADirectoryError(f"{path} is a directory; give a file name such as synthetic.csv.")
+        if not path.parent.exists():
+            raise FileNotFoundError(f"Folder {path.parent} does not exist; create it first.")
+        parsed = self._parse_conditions(conditions)
+        seq = self._sample_seed(random_state)
+        n, chunk_size = int(n), int(chunk_size)
+
+        def frames():
+            if n == 0:  # header / schema only
+                yield self.transformer_.inverse_transform(*self._generate(0, parsed, seq, 1))
+                return
+            for i, child in enumerate(seq.spawn(-(-n // chunk_size))):
+                rows = min(chunk_size, n - i * chunk_size)
+                yield self.transformer_.inverse_transform(
+                    *self._generate(rows, parsed, child, min(chunk_size, 10_000)))
+
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        writer = None
+        try:
+            if suffix == ".csv":
+                with open(tmp, "w", newline="", encoding="utf-8") as fh:
+                    for i, frame in enumerate(frames()):
+                        frame.to_csv(fh, index=False, header=i == 0)
+            else:
+                for frame in frames():
+                    if writer is None:
+                        schema = pa.Schema.from_pandas(frame, preserve_index=False)
+                        writer = pq.ParquetWriter(tmp, schema)
+                    writer.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))
+                writer.close()
+                writer = None
+            os.replace(tmp, path)
+        except BaseException:
+            if writer is not None:
+                writer.close()
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        return path
+
     def _generate(self, n: int, parsed: list[tuple[int, int]], seq: np.random.SeedSequence,
                   chunk_size: int) -> tuple[np.ndarray, np.ndarray]:
         layout = self.transformer_.layout_
