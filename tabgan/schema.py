@@ -16,6 +16,7 @@ Keys other than ``columns``, ``ordinal_categories`` and ``datetime_format`` (``f
 
 from __future__ import annotations
 
+import datetime
 import math
 import numbers
 import re
@@ -165,8 +166,8 @@ def _describe_bad_cell(series: pd.Series) -> str | None:
         return None
     types = values.map(type)
     unique_types = set(types.unique())
-    bad = {bytes, bytearray, list, dict, tuple, set, complex}
-    found = [t.__name__ for t in unique_types if t in bad or issubclass(t, (list, dict, set, tuple))]
+    bad = (bytes, bytearray, memoryview, list, dict, tuple, set, frozenset, complex, np.complexfloating)
+    found = [t.__name__ for t in unique_types if issubclass(t, bad)]
     if found:
         return f"cells of type {', '.join(sorted(found))}"
     kinds = set()
@@ -186,6 +187,73 @@ def _describe_bad_cell(series: pd.Series) -> str | None:
     other = kinds - {"bool", "number", "str", "datetime"}
     if other:
         return f"cells of type {', '.join(sorted(other))}"
+    return None
+
+
+def _unsupported_dtype(name, dtype) -> str | None:
+    """A problem description when ``dtype`` is not one tabgan models, else None.
+
+    Supported: bool, integer, float (numpy or nullable), datetime64 (naive or tz-aware,
+    any resolution), category, string, object, and the pyarrow-backed equivalents (plus
+    pyarrow ``date``). Everything else is refused with a hint, rather than failing later.
+    """
+    fix = "convert it to numbers, strings or datetimes, or drop it"
+    if ptypes.is_timedelta64_dtype(dtype):
+        return (f"{name!r}: timedelta columns are not supported; convert to a number "
+                "(e.g. s.dt.total_seconds()).")
+    if isinstance(dtype, pd.PeriodDtype):
+        return (f"{name!r}: {dtype} columns are not supported; convert to timestamps "
+                "(s.dt.to_timestamp()) or to strings (s.astype(str)).")
+    if isinstance(dtype, pd.IntervalDtype):
+        return (f"{name!r}: {dtype} columns are not supported; split into two numeric columns "
+                "(s.array.left, s.array.right) or convert to strings (s.astype(str)).")
+    if ptypes.is_complex_dtype(dtype):
+        return f"{name!r}: complex numbers are not supported; split into real and imaginary columns."
+    if isinstance(dtype, pd.SparseDtype):
+        return f"{name!r}: sparse columns are not supported; densify with s.sparse.to_dense()."
+    if isinstance(dtype, pd.ArrowDtype):
+        import pyarrow as pa
+
+        t = dtype.pyarrow_dtype
+        if pa.types.is_duration(t):
+            return (f"{name!r}: duration columns ({dtype}) are not supported; convert to a number "
+                    "(e.g. s.dt.total_seconds()).")
+        ok = (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
+              or pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_timestamp(t)
+              or pa.types.is_date(t))
+        if not ok:
+            return f"{name!r}: pyarrow type {t} is not supported; {fix}."
+        return None
+    if (dtype == object or isinstance(dtype, (pd.CategoricalDtype, pd.StringDtype))
+            or ptypes.is_bool_dtype(dtype) or ptypes.is_integer_dtype(dtype) or ptypes.is_float_dtype(dtype)
+            or ptypes.is_datetime64_any_dtype(dtype) or ptypes.is_string_dtype(dtype)):
+        return None
+    return f"{name!r}: dtype {dtype} is not supported; {fix}."
+
+
+def _describe_bad_values(name, values: pd.Series) -> str | None:
+    """Problems with the values of an object column or the categories of a categorical one."""
+    desc = _describe_bad_cell(values)
+    if desc:
+        hint = "convert the column to one type (e.g. s.astype(str)) or drop it"
+        if "delta" in desc:
+            hint = "convert to a number (e.g. pd.to_timedelta(s).dt.total_seconds()) or drop it"
+        elif "date" in desc or "time" in desc:
+            hint = "convert with pd.to_datetime(s) (or s.astype(str)) or drop it"
+        return f"{name!r}: holds {desc}; {hint}."
+    vals = values.dropna()
+    if not len(vals):
+        return None
+    first = vals.iloc[0]
+    if isinstance(first, datetime.datetime):
+        tzs = {str(getattr(v, "tzinfo", None)) for v in vals.iloc[:10_000]}
+        if len(tzs) > 1:
+            return (f"{name!r}: datetimes with mixed time zones ({', '.join(sorted(tzs))}); "
+                    "convert with pd.to_datetime(s, utc=True).")
+    if isinstance(first, numbers.Number) and not isinstance(first, (bool, np.bool_)):
+        arr = pd.to_numeric(vals, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        if np.isinf(arr).any():
+            return f"{name!r}: holds infinite (or too large to represent) values; replace them with NaN."
     return None
 
 
@@ -224,50 +292,19 @@ def validate_frame(df: Any, *, min_rows: int = 2) -> None:
     for name in df.columns:
         s = df[name]
         dtype = s.dtype
-        if ptypes.is_timedelta64_dtype(dtype):
-            problems.append(f"{name!r}: timedelta columns are not supported; convert to a number "
-                            "(e.g. s.dt.total_seconds()).")
-            continue
-        if isinstance(dtype, (pd.PeriodDtype, pd.IntervalDtype)):
-            problems.append(f"{name!r}: {dtype} columns are not supported; convert to timestamps "
-                            "(s.dt.to_timestamp()) or to strings (s.astype(str)).")
-            continue
-        if ptypes.is_complex_dtype(dtype):
-            problems.append(f"{name!r}: complex numbers are not supported; split into real and "
-                            "imaginary columns.")
-            continue
-        if isinstance(dtype, pd.SparseDtype):
-            problems.append(f"{name!r}: sparse columns are not supported; densify with "
-                            "s.sparse.to_dense().")
-            continue
-        if s.isna().all():
-            problems.append(f"{name!r}: every value is missing; drop the column.")
-            continue
-        if ptypes.is_float_dtype(dtype):
+        problem = _unsupported_dtype(name, dtype)
+        if problem is None and s.isna().all():
+            problem = f"{name!r}: every value is missing; drop the column."
+        if problem is None and ptypes.is_float_dtype(dtype):
             arr = s.to_numpy(dtype="float64", na_value=np.nan)
             if np.isinf(arr).any():
-                problems.append(f"{name!r}: holds infinite values; replace them with NaN or a finite value.")
-                continue
-        if dtype == object:
-            desc = _describe_bad_cell(s)
-            if desc:
-                problems.append(f"{name!r}: holds {desc}; convert the column to one type "
-                                "(e.g. s.astype(str)) or drop it.")
-                continue
-            vals = s.dropna()
-            if len(vals) and isinstance(vals.iloc[0], (pd.Timestamp,)) or (
-                len(vals) and type(vals.iloc[0]).__name__ == "datetime"
-            ):
-                tzs = {str(getattr(v, "tzinfo", None)) for v in vals.iloc[:10_000]}
-                if len(tzs) > 1:
-                    problems.append(f"{name!r}: datetimes with mixed time zones ({', '.join(sorted(tzs))}); "
-                                    "convert with pd.to_datetime(s, utc=True).")
-                    continue
-            if len(vals) and isinstance(vals.iloc[0], numbers.Number) and not isinstance(vals.iloc[0], bool):
-                arr = pd.to_numeric(vals, errors="coerce").to_numpy(dtype="float64")
-                if np.isinf(arr).any():
-                    problems.append(f"{name!r}: holds infinite values; replace them with NaN.")
-                    continue
+                problem = f"{name!r}: holds infinite values; replace them with NaN or a finite value."
+        if problem is None and dtype == object:
+            problem = _describe_bad_values(name, s)
+        if problem is None and isinstance(dtype, pd.CategoricalDtype):
+            problem = _describe_bad_values(name, pd.Series(dtype.categories, dtype=object))
+        if problem is not None:
+            problems.append(problem)
     if problems:
         raise InvalidDataError("The DataFrame cannot be modelled:\n  - " + "\n  - ".join(problems))
 
@@ -342,6 +379,14 @@ def _guess_datetime_format(values: pd.Series) -> str | None:
     return None
 
 
+def _holds_strings(s: pd.Series) -> bool:
+    """Whether the column's values are strings (as opposed to datetime or number objects)."""
+    if ptypes.is_datetime64_any_dtype(s.dtype) or ptypes.is_numeric_dtype(s.dtype):
+        return False
+    vals = s.dropna()
+    return bool(len(vals)) and isinstance(vals.iloc[0], str)
+
+
 def _infer_kind(s: pd.Series) -> tuple[str, str | None]:
     """Return (kind, datetime_format) for a validated column."""
     dtype = s.dtype
@@ -378,7 +423,9 @@ def _infer_kind(s: pd.Series) -> tuple[str, str | None]:
 
 def _datetime_ns(s: pd.Series, fmt: str | None) -> tuple[np.ndarray, str | None]:
     """Datetimes (or strings in ``fmt``) as float64 nanoseconds since the epoch, UTC; NaN for missing."""
-    if ptypes.is_datetime64_any_dtype(s.dtype):
+    if isinstance(s.dtype, pd.ArrowDtype) and "date" in str(s.dtype.pyarrow_dtype):
+        dt = s.astype("datetime64[ns]")  # pyarrow date32/date64: days as naive datetimes
+    elif ptypes.is_datetime64_any_dtype(s.dtype):
         dt = s
     else:
         try:
@@ -427,13 +474,35 @@ def _category_values(s: pd.Series, spec_kind: str) -> list:
         return sorted(vals, key=lambda v: (type(v).__name__, str(v)))
 
 
-def _bound(value, kind: str) -> float | None:
+def _bound(value, kind: str, name: str = "", key: str = "") -> float | None:
     if value is None:
         return None
-    if kind == "datetime":
-        return float(pd.Timestamp(value).tz_localize(None).value) if pd.Timestamp(value).tzinfo is None \
-            else float(pd.Timestamp(value).tz_convert("UTC").tz_localize(None).value)
-    return float(value)
+    try:
+        if kind == "datetime":
+            ts = pd.Timestamp(value)
+            return float((ts if ts.tzinfo is None else ts.tz_convert("UTC").tz_localize(None)).value)
+        if isinstance(value, (bool, str)) or not isinstance(value, numbers.Real):
+            raise TypeError
+        out = float(value)
+        if not math.isfinite(out):
+            raise ValueError
+        return out
+    except (TypeError, ValueError, OverflowError):
+        wanted = "a timestamp such as '2020-01-31'" if kind == "datetime" else "a finite number"
+        raise InvalidDataError(
+            f"Column {name!r}: metadata {key} {value!r} is not valid for a {kind} column; give "
+            f"{wanted} or leave it out."
+        ) from None
+
+
+def _refuse_id_like(s: pd.Series, n_levels: int) -> None:
+    """Refuse a column with too many levels to learn (an identifier or free text)."""
+    n_obs = int(s.notna().sum())
+    if n_levels > MAX_CATEGORIES or (n_levels > ID_LIKE_MIN_LEVELS and n_levels > 0.5 * n_obs):
+        raise InvalidDataError(
+            f"Column {s.name!r} has {n_levels} distinct values in {n_obs} non-missing rows: it looks "
+            "like an identifier or free text, which a synthesizer can only memorise. Drop it, "
+            "replace it with a coarser category, or mark it numeric in the metadata if it is a number.")
 
 
 def infer_schema(
@@ -461,6 +530,10 @@ def infer_schema(
     if discrete_columns is not None:
         if isinstance(discrete_columns, str):
             discrete_columns = [discrete_columns]
+        if not isinstance(discrete_columns, Iterable) or isinstance(discrete_columns, (bytes, Mapping)):
+            raise TypeError(
+                f"discrete_columns must be a list of column names; got {type(discrete_columns).__name__} "
+                f"{discrete_columns!r}.")
         discrete_columns = list(discrete_columns)
         unknown = [c for c in discrete_columns if c not in df.columns]
         if unknown:
@@ -490,6 +563,11 @@ def infer_schema(
                             f"Column {name!r} is marked boolean but holds {sorted(map(str, levels))[:5]}; "
                             "mark it categorical.")
                 if "categories" in entry:
+                    if isinstance(entry["categories"], (str, bytes, Mapping)) or not isinstance(
+                            entry["categories"], Iterable):
+                        raise InvalidDataError(
+                            f"Column {name!r}: metadata categories must be a list of values; got "
+                            f"{type(entry['categories']).__name__} {entry['categories']!r}.")
                     cats = [to_json_scalar(v) for v in entry["categories"]]
                     observed = set(_category_values(s, "categorical"))
                     unknown = observed - set(cats)
@@ -500,19 +578,15 @@ def infer_schema(
                     spec.categories = cats
                     spec.public["categories"] = True
                 else:
+                    _refuse_id_like(s, int(s.nunique(dropna=True)) if not isinstance(
+                        s.dtype, pd.CategoricalDtype) else len(s.dtype.categories))
                     spec.categories = _category_values(s, kind)
                 spec.ordered = bool(entry.get("ordered", False)) or bool(
                     isinstance(s.dtype, pd.CategoricalDtype) and s.dtype.ordered)
-                n_levels = len(spec.categories)
-                n_obs = int(s.notna().sum())
-                if n_levels > MAX_CATEGORIES or (n_levels > ID_LIKE_MIN_LEVELS and n_levels > 0.5 * n_obs):
-                    raise InvalidDataError(
-                        f"Column {name!r} has {n_levels} distinct values in {n_obs} non-missing rows: it looks "
-                        "like an identifier or free text, which a synthesizer can only memorise. Drop it, "
-                        "replace it with a coarser category, or mark it numeric in the metadata if it is a number.")
+                _refuse_id_like(s, len(spec.categories))
             else:
                 if kind == "datetime":
-                    if not (ptypes.is_datetime64_any_dtype(s.dtype)) and fmt is None:
+                    if fmt is None and _holds_strings(s):
                         fmt = _guess_datetime_format(s)
                     spec.datetime_format = fmt if not ptypes.is_datetime64_any_dtype(s.dtype) else None
                     values, tz = _datetime_ns(s, spec.datetime_format)
@@ -522,8 +596,8 @@ def infer_schema(
                     if not np.isfinite(values[~np.isnan(values)]).all():
                         raise InvalidDataError(f"Column {name!r} holds infinite values; replace them with NaN.")
                 finite = values[~np.isnan(values)]
-                lo = _bound(entry.get("min"), kind)
-                hi = _bound(entry.get("max"), kind)
+                lo = _bound(entry.get("min"), kind, name, "min")
+                hi = _bound(entry.get("max"), kind, name, "max")
                 if lo is not None or hi is not None:
                     spec.public["bounds"] = lo is not None and hi is not None
                 spec.min = lo if lo is not None else float(finite.min())

@@ -42,9 +42,28 @@ def restore_dtype(values: pd.Series, dtype: str, *, integer: bool = False) -> pd
     """
     has_na = bool(values.isna().any())
     try:
-        if dtype.startswith(("int", "uint")) and has_na:
-            return values.astype("Int64" if not dtype.startswith("u") else "UInt64")
-        if dtype == "bool" and has_na:
+        target = pd.api.types.pandas_dtype(dtype)
+    except TypeError:
+        target = None
+    if values.dtype.kind == "f" and target is not None and ptypes.is_integer_dtype(target):
+        # float(2**63 - 1) rounds up to 2**63, which wraps around when cast to int64: clip to
+        # the largest float the integer type can hold, so extreme values stay in range.
+        info = np.iinfo(getattr(target, "numpy_dtype", target))
+        hi = float(info.max) if float(info.max) <= info.max else float(np.nextafter(float(info.max), 0))
+        values = values.clip(float(info.min), hi)
+    if integer and values.dtype.kind == "f" and target is not None and target == object:
+        # Integers held in an object column come back as Python ints (None for missing).
+        arr = values.to_numpy(dtype="float64", na_value=np.nan)
+        ok = ~np.isnan(arr)
+        if np.all(np.abs(arr[ok]) < 2.0**63):
+            out = np.full(len(arr), None, dtype=object)
+            out[ok] = arr[ok].astype(np.int64).astype(object)
+            return pd.Series(out, index=values.index, name=values.name, dtype=object)
+    try:
+        numpy_target = isinstance(target, np.dtype)
+        if numpy_target and target.kind in "iu" and has_na:
+            return values.astype("Int64" if target.kind == "i" else "UInt64")
+        if numpy_target and target.kind == "b" and has_na:
             return values.astype("boolean")
         if integer and dtype.startswith("float"):
             return values.astype(dtype)

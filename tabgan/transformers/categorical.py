@@ -15,6 +15,14 @@ from .base import Span, object_array, restore_dtype
 __all__ = ["CategoricalTransformer"]
 
 
+def _numeric_not_bool(dtype: str) -> bool:
+    try:
+        dt = pd.api.types.pandas_dtype(dtype)
+    except TypeError:
+        return False
+    return pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt)
+
+
 class CategoricalTransformer:
     """Encode one categorical or boolean column as an integer level code."""
 
@@ -63,8 +71,9 @@ class CategoricalTransformer:
             cat = pd.Categorical(values, categories=self.categories_, ordered=spec.ordered)
             return pd.Series(cat, name=spec.name)
         series = pd.Series(values, name=spec.name, dtype=object)
-        if spec.kind == "boolean" and spec.dtype not in ("bool", "boolean"):
-            # A 0/1 column marked boolean: give the numbers back.
+        if spec.kind == "boolean" and _numeric_not_bool(spec.dtype):
+            # A 0/1 column marked boolean: give the numbers back (an object column of True/False
+            # keeps its bools).
             series = series.map({False: 0, True: 1, None: None})
         return restore_dtype(series, spec.dtype)
 
