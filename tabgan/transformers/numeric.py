@@ -59,8 +59,12 @@ class NumericTransformer:
     def fit(self, series: pd.Series, rng: np.random.Generator) -> "NumericTransformer":
         x = numeric_values(series, self.spec)
         finite = x[~np.isnan(x)]
-        self.center_ = float(np.mean(finite))
-        scale = float(np.std(finite))
+        # Divide by the largest magnitude first: mean and std of values near 1e300 would
+        # overflow (x**2) and make every generated value NaN (issue 6).
+        big = float(np.abs(finite).max()) if len(finite) else 0.0
+        big = big if big > 1e150 else 1.0
+        self.center_ = float(np.mean(finite / big) * big)
+        scale = float(np.std(finite / big) * big)
         self.scale_ = scale if scale > 0 else 1.0
         z = (finite - self.center_) / self.scale_
         values, counts = np.unique(z, return_counts=True)
@@ -102,6 +106,8 @@ class NumericTransformer:
         if self.spec.kind == "integer":
             return 1.0
         sample = finite[: 100_000]
+        if np.abs(sample).max(initial=0.0) > 1e150:
+            return 0.0  # no decimal grid at such magnitudes (and x * 10**d would overflow)
         if self.spec.kind == "datetime":
             for unit in (86_400e9, 3_600e9, 60e9, 1e9, 1e6, 1e3, 1.0):
                 if np.all(np.mod(sample, unit) == 0):
@@ -109,7 +115,9 @@ class NumericTransformer:
             return 1.0
         for decimals in range(0, 7):
             scaled = sample * 10.0 ** decimals
-            if np.all(np.abs(scaled - np.round(scaled)) < 1e-6 * np.maximum(1.0, np.abs(scaled))):
+            on_grid = np.abs(scaled - np.round(scaled)) < 1e-6 * np.maximum(1.0, np.abs(scaled))
+            # ... and no non-zero value rounds to 0 (values like 1e-300 have no decimal grid).
+            if np.all(on_grid & ((np.round(scaled) != 0) | (sample == 0))):
                 return 10.0 ** -decimals
         return 0.0
 
@@ -215,7 +223,8 @@ class NumericTransformer:
         width = np.concatenate([np.zeros(n_points), np.asarray(self.half_widths_, dtype=float),
                                 [0.0] * int(self.has_missing_mode_)])
         z = center[mode] + np.clip(alpha, -1, 1) * width[mode]
-        x = z * self.scale_ + self.center_
+        with np.errstate(over="ignore"):  # near the float64 limit: +-inf, clipped to the range below
+            x = z * self.scale_ + self.center_
         lo, hi = self.spec.min, self.spec.max
         if self.step_ > 0:
             x = np.round(x / self.step_) * self.step_
