@@ -133,9 +133,10 @@ def independent_marginals(train: pd.DataFrame, n: int, random_state: int = 0) ->
 class _EpochClock:
     """Stands in for ``tqdm`` inside ctgan's training loop and records when each epoch ends."""
 
-    def __init__(self) -> None:
+    def __init__(self, report_every: int = 0) -> None:
         self.start = time.perf_counter()
         self.marks: list[float] = []
+        self.report_every = report_every
 
     def __call__(self, iterable: Iterable, **_: Any) -> "_EpochClock":
         self._iterable = iterable
@@ -143,9 +144,13 @@ class _EpochClock:
 
     def __iter__(self):
         self.marks.append(time.perf_counter())
-        for item in self._iterable:
+        total = len(self._iterable) if hasattr(self._iterable, "__len__") else "?"
+        for i, item in enumerate(self._iterable, 1):
             yield item
             self.marks.append(time.perf_counter())
+            if self.report_every and i % self.report_every == 0:
+                print(f"    CTGAN epoch {i}/{total}, {self.marks[-1] - self.start:.0f} s",
+                      file=sys.stderr, flush=True)
 
     def set_description(self, *_: Any, **__: Any) -> None:
         pass
@@ -249,7 +254,7 @@ def run_ctgan(
         epochs=trained_epochs, batch_size=CTGAN_BATCH_SIZE, pac=CTGAN_PAC, enable_gpu=False
     )
     model.set_random_state(random_state)
-    clock = _EpochClock()
+    clock = _EpochClock(report_every=max(trained_epochs // 10, 1) if trained_epochs >= 20 else 0)
     original_tqdm = ctgan_module.tqdm
     ctgan_module.tqdm = clock
     try:
