@@ -8,6 +8,8 @@ probabilities used to draw conditions.
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import json
 import os
 import pickle
@@ -15,6 +17,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import torch
 
 from .exceptions import ModelFileError
@@ -23,6 +27,50 @@ __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "write_model_file", "read_model_file
 
 FORMAT_NAME = "tabgan-model"
 FORMAT_VERSION = 1
+
+
+#: Values that JSON cannot hold but a schema may (categories of datetimes, Decimals ...) are
+#: written as ``{"$tabgan": type name, "value": text}`` and rebuilt on load by these
+#: constructors only: reading a model never calls anything named by the file.
+_DECODERS = {
+    "Timestamp": pd.Timestamp,
+    "Timedelta": pd.Timedelta,
+    "Decimal": decimal.Decimal,
+    "date": datetime.date.fromisoformat,
+    "time": datetime.time.fromisoformat,
+}
+_TAG = "$tabgan"
+
+
+def _encode(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, datetime.datetime):  # pd.Timestamp included
+        return {_TAG: "Timestamp", "value": pd.Timestamp(value).isoformat(),
+                **({"tz": str(value.tzinfo)} if value.tzinfo is not None else {})}
+    if isinstance(value, datetime.timedelta):
+        return {_TAG: "Timedelta", "value": pd.Timedelta(value).isoformat()}
+    if isinstance(value, decimal.Decimal):
+        return {_TAG: "Decimal", "value": str(value)}
+    if isinstance(value, (datetime.date, datetime.time)):
+        return {_TAG: type(value).__name__, "value": value.isoformat()}
+    raise TypeError(f"a value of type {type(value).__name__} ({value!r:.80}) cannot be saved in a model file")
+
+
+def _decode(obj: dict):
+    kind = obj.get(_TAG)
+    if kind is None:
+        return obj
+    if kind not in _DECODERS or not isinstance(obj.get("value"), str):
+        raise ValueError(f"unknown tagged value {kind!r}")
+    out = _DECODERS[kind](obj["value"])
+    if kind == "Timestamp" and "tz" in obj:
+        out = out.tz_convert(obj["tz"])
+    return out
+
+
+def _dumps(meta: dict) -> str:
+    return json.dumps(meta, default=_encode)
 
 
 def write_model_file(path, *, meta: dict, tensors: dict[str, dict[str, torch.Tensor]]) -> None:
@@ -36,10 +84,14 @@ def write_model_file(path, *, meta: dict, tensors: dict[str, dict[str, torch.Ten
         raise IsADirectoryError(f"{path} is a directory; give a file name such as model.tabgan.")
     if not path.parent.exists():
         raise FileNotFoundError(f"Folder {path.parent} does not exist; create it first.")
+    try:
+        _dumps(meta)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"Cannot save this model: {exc}. Please report it as a tabgan bug.") from None
     payload = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
-        "meta": json.dumps(meta),
+        "meta": _dumps(meta),
         **{f"state/{name}": {k: v.detach().cpu() for k, v in sd.items()} for name, sd in tensors.items()},
     }
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -90,8 +142,8 @@ def read_model_file(path, map_location="cpu") -> tuple[dict, dict[str, dict[str,
             f"({FORMAT_VERSION}); upgrade tabgan (pip install -U tabgan-dp)."
         )
     try:
-        meta = json.loads(payload["meta"])
-    except (KeyError, TypeError, json.JSONDecodeError) as exc:
+        meta = json.loads(payload["meta"], object_hook=_decode)
+    except (KeyError, TypeError, ValueError) as exc:
         raise ModelFileError(f"{path} has a damaged header: {exc}") from None
     states = {k[len("state/"):]: v for k, v in payload.items() if k.startswith("state/")}
     return meta, states
