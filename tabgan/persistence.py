@@ -73,8 +73,22 @@ def _dumps(meta: dict) -> str:
     return json.dumps(meta, default=_encode)
 
 
-def write_model_file(path, *, meta: dict, tensors: dict[str, dict[str, torch.Tensor]]) -> None:
+def _to_cpu(obj):
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().cpu()
+    if isinstance(obj, dict):
+        return {k: _to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_cpu(v) for v in obj)
+    return obj
+
+
+def write_model_file(path, *, meta: dict, tensors: dict[str, dict[str, torch.Tensor]],
+                     objects: dict | None = None) -> None:
     """Write ``meta`` (JSON-able) and state dicts to ``path`` atomically.
+
+    ``objects`` holds nested plain containers of tensors and numbers (optimizer states), which
+    ``weights_only`` loading accepts too.
 
     The archive is written to a temporary file in the same folder, flushed and fsynced, then
     renamed over ``path``: a crash leaves either the old file or the new one, never half of one.
@@ -93,6 +107,7 @@ def write_model_file(path, *, meta: dict, tensors: dict[str, dict[str, torch.Ten
         "format_version": FORMAT_VERSION,
         "meta": _dumps(meta),
         **{f"state/{name}": {k: v.detach().cpu() for k, v in sd.items()} for name, sd in tensors.items()},
+        **{f"object/{name}": _to_cpu(obj) for name, obj in (objects or {}).items()},
     }
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -126,8 +141,8 @@ def read_model_file(path, map_location="cpu") -> tuple[dict, dict[str, dict[str,
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
         raise ModelFileError(
-            f"{path} holds objects other than tensors and plain data, so it was refused without "
-            f"running them (weights_only loading). Only load model files written by tabgan. ({exc.__class__.__name__})"
+            f"{path} was refused without running anything: it holds objects other than tensors and plain "
+            "data (weights_only loading), or is damaged. Only load model files written by tabgan."
         ) from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, KeyError) as exc:
         raise ModelFileError(
@@ -145,5 +160,5 @@ def read_model_file(path, map_location="cpu") -> tuple[dict, dict[str, dict[str,
         meta = json.loads(payload["meta"], object_hook=_decode)
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelFileError(f"{path} has a damaged header: {exc}") from None
-    states = {k[len("state/"):]: v for k, v in payload.items() if k.startswith("state/")}
+    states = {k.split("/", 1)[1]: v for k, v in payload.items() if k.startswith(("state/", "object/"))}
     return meta, states

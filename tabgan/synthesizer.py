@@ -205,7 +205,8 @@ class Synthesizer(BaseEstimator):
         epochs = int(np.clip(round(AUTO_STEPS / steps_per_epoch), MIN_EPOCHS, MAX_EPOCHS))
         return epochs, steps_per_epoch
 
-    def fit(self, data: pd.DataFrame, *, metadata: Mapping | None = None, discrete_columns=None) -> "Synthesizer":
+    def fit(self, data: pd.DataFrame, *, metadata: Mapping | None = None, discrete_columns=None,
+            checkpoint=None, checkpoint_every: int = 1, resume_from=None) -> "Synthesizer":
         """Learn the distribution of ``data``.
 
         Parameters
@@ -217,13 +218,33 @@ class Synthesizer(BaseEstimator):
             :mod:`tabgan.schema`). Columns it does not name are inferred.
         discrete_columns : list of str, optional
             Shortcut marking these columns categorical.
+        checkpoint : str or Path, optional
+            Write the training state there every ``checkpoint_every`` epochs (atomically; no
+            training rows inside), so an interrupted fit can go on with ``resume_from``.
+        checkpoint_every : int
+            Epochs between checkpoints.
+        resume_from : str or Path, optional
+            A checkpoint of an earlier fit with the same parameters on the same table: training
+            continues from its last epoch (see ``docs/robustness.md``).
 
         Returns
         -------
         self
+
+        Notes
+        -----
+        Interrupting ``fit`` (KeyboardInterrupt) re-raises and leaves the estimator unfitted:
+        fitted attributes are only assigned at the end.
         """
         self._reset()
         self._validate_params()
+        from .training import checkpoint as ckpt
+
+        ckpt.check_checkpoint_args(checkpoint, checkpoint_every, resume_from)
+        resume = ckpt.read_checkpoint(resume_from) if resume_from is not None else None
+        if self.epsilon is not None and (checkpoint is not None or resume is not None):
+            raise ValueError("checkpoint/resume_from are not supported with differential privacy (the privacy "
+                             "accountant's state is not checkpointed); fit without them.")
         if self.epsilon is not None:  # differential privacy, see tabgan/training/privacy.py
             from .training.privacy import fit_private
 
@@ -231,7 +252,9 @@ class Synthesizer(BaseEstimator):
                 setattr(self, name, value)
             return self
         schema = infer_schema(data, metadata, discrete_columns)
-        seq = resolve_seed(self.random_state)
+        seq = resolve_seed(self.random_state) if resume is None else ckpt.seed_from(resume[0])
+        if resume is not None:
+            ckpt.check_resume_matches(resume[0], self._json_params(), schema.to_dict(), resume_from)
         s_encode, s_init, s_train, s_sample, s_check = seq.spawn(5)
         device = resolve_device(self.device)
         logger.info("tabgan: training on %s", device)
@@ -285,7 +308,15 @@ class Synthesizer(BaseEstimator):
             selector = self._selector(data, schema, transformer, generator, head, level_probs, device, epochs,
                                       s_check)
             callbacks.append(selector)
-        done = train(state, epochs, steps_per_epoch, callbacks)
+        start = 0
+        if resume is not None:
+            start = ckpt.restore(state, resume[0], resume[1], history, selector)
+            callbacks.insert(0, ckpt.EpochOffset(start))
+        if checkpoint is not None:
+            callbacks.append(ckpt.CheckpointCallback(
+                checkpoint, checkpoint_every, state,
+                ckpt.checkpoint_meta(self._json_params(), schema.to_dict(), seq, epochs), history, selector))
+        done = start + train(state, max(0, epochs - start), steps_per_epoch, callbacks)
         logger.info("tabgan: trained %d epochs of %d steps (batch %d)", done, steps_per_epoch, batch)
         if selector is not None:
             selector.restore()
