@@ -166,7 +166,7 @@ def _level_codes(series: pd.Series, keys: list) -> np.ndarray:
         arr = as_num.to_numpy(dtype="float64", na_value=np.nan)
         codes = np.where(np.isnan(arr), -1, arr).astype(np.int64)
     else:
-        codes = pd.Categorical(values, categories=keys).codes.astype(np.int64)
+        codes = pd.Index(keys, dtype=object).get_indexer(values.astype("object")).astype(np.int64)
     codes = np.where(series.isna().to_numpy(), len(keys), codes)
     return codes
 
@@ -358,6 +358,9 @@ def _build_numeric(spec: ColumnSpec, col: dict, sigma_coarse: float, sigma_fine:
         else:
             keep_bins = ~as_point
             lefts, rights, mass = lefts[keep_bins], rights[keep_bins], mass[keep_bins]
+    trusted = np.flatnonzero(mass > KEEP_Z * sigma_fine)
+    if len(trusted):  # trim the empty ends of the grid: the bounds hug the trusted bins
+        lefts, rights, mass = (v[trusted[0]: trusted[-1] + 1] for v in (lefts, rights, mass))
     lo_all = [*points, *(lefts[:1] if len(lefts) else [])]
     hi_all = [*points, *(rights[-1:] if len(rights) else [])]
     lo = float(min(lo_all)) if lo_all else 0.0

@@ -1,0 +1,118 @@
+"""tabgan with differential privacy on adult, beside the DP anchors of BENCHMARKS.md.
+
+Protocol: ``../shared/docs/BENCHMARKS.md`` (split, SDMetrics quality, TSTR, detection, DCR).
+tabgan sees **no public metadata** beyond the column kinds (``{"columns": {name: kind}}``):
+category sets, bounds, modes, missing rates, level frequencies and the row count are all
+paid from the budget and listed in the ledger, which is written with each row.
+
+    /work/benchenv/bin/python benchmarks/dp_adult.py                  # epsilon 1, 3, 10
+    /work/benchenv/bin/python benchmarks/dp_adult.py --epsilons 1 --epochs 10
+
+The anchors (smartnoise-synth MST, AIM, DP-CTGAN, PATE-CTGAN) are the figures measured for
+BENCHMARKS.md with this protocol; they are printed for comparison, not re-run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+#: BENCHMARKS.md, "Differentially private anchors on adult (delta 1e-5)":
+#: (quality, column shapes, pair trends, TSTR AUC, detection AUC, DCR share)
+ANCHORS = {
+    ("AIM", 1): (0.895, 0.926, 0.865, 0.766, 1.000, 0.472),
+    ("AIM", 3): (0.842, 0.808, 0.877, 0.772, 1.000, 0.578),
+    ("AIM", 10): (0.796, 0.791, 0.800, 0.834, 1.000, 0.488),
+    ("MST", 1): (0.883, 0.930, 0.837, 0.634, 1.000, 0.515),
+    ("MST", 3): (0.826, 0.809, 0.844, 0.685, 1.000, 0.541),
+    ("MST", 10): (0.785, 0.794, 0.775, 0.689, 1.000, 0.521),
+    ("DP-CTGAN", 1): (0.526, 0.638, 0.414, 0.415, 1.000, 0.528),
+    ("PATE-CTGAN", 1): (0.558, 0.652, 0.464, 0.347, 1.000, 0.506),
+}
+
+#: The DP settings the benchmark runs (recorded in the JSON); see docs/privacy.md.
+DP_PARAMS = {"batch_size": 1000, "discriminator_dims": (128, 128), "generator_dims": (256, 256)}
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--epsilons", type=float, nargs="+", default=[1.0, 3.0, 10.0])
+    p.add_argument("--delta", type=float, default=1e-5)
+    p.add_argument("--epochs", type=int, default=None, help="tabgan epochs (default: its own)")
+    p.add_argument("--batch-size", type=int, default=DP_PARAMS["batch_size"])
+    p.add_argument("--data-dir", default=str(HERE.parent.parent / "shared" / "datasets"))
+    p.add_argument("--out", default=None, help="JSON output (default: benchmarks/results/dp_adult.json)")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--seed", type=int, default=0)
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.threads > 0:
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            os.environ[var] = str(args.threads)
+    sys.path.insert(0, str(HERE))
+    import _common as C
+
+    C.limit_threads(args.threads)
+    started = time.perf_counter()
+    df, meta = C.load_dataset("adult", args.data_dir)
+    train, holdout = C.split(df)
+    task = C.task_of(df, meta)
+    n = len(train)
+    kinds_only = {"columns": C.column_kinds(meta)}  # kinds only: no categories, bounds or counts
+    print(f"adult: train {n}, holdout {len(holdout)}; threads {args.threads}", flush=True)
+
+    from tabgan import Synthesizer
+
+    rows = []
+    for eps in args.epsilons:
+        params = dict(DP_PARAMS, batch_size=args.batch_size)
+        if args.epochs is not None:
+            params["epochs"] = args.epochs
+        model = Synthesizer(epsilon=eps, delta=args.delta, random_state=args.seed, verbose=False, **params)
+        t0 = time.perf_counter()
+        model.fit(train, metadata=kinds_only)
+        fit_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        synthetic = model.sample(n, random_state=args.seed)
+        sample_s = time.perf_counter() - t0
+        ledger = model.privacy_spent_
+        sgd = ledger["mechanisms"][-1]
+        note = (f"eps {ledger['epsilon']:.3f} spent, {sgd['steps']} steps, "
+                f"noise {sgd['noise_multiplier']:.2f}")
+        print(f"  epsilon {eps}: fit {fit_s:.0f} s; {note}", flush=True)
+        row = C.score(f"tabgan eps={eps:g}", train, holdout, synthetic, meta, fit_s=fit_s, sample_s=sample_s,
+                      note=note, extra={"privacy_spent": ledger, "params": C._jsonable(params),
+                                        "epochs_trained": model.epochs_})
+        rows.append(row)
+        print(f"  scored in {row['score_s']:.0f} s: quality {row['quality']:.3f}, TSTR "
+              f"{C.fmt(C.ml_primary(row, task)[0])}, detection {C.fmt(C.detection_value(row))}", flush=True)
+
+    table = C.markdown_table(rows, task)
+    anchor_lines = ["| anchor | epsilon | quality | column shapes | pair trends | TSTR AUC | detection AUC | DCR share |",
+                    "|---|---|---|---|---|---|---|---|"]
+    for (name, eps), vals in ANCHORS.items():
+        anchor_lines.append(f"| {name} | {eps} | " + " | ".join(f"{v:.3f}" for v in vals) + " |")
+    print()
+    print(table)
+    print()
+    print("\n".join(anchor_lines))
+    out = Path(args.out) if args.out else C.RESULTS_DIR / "dp_adult.json"
+    payload = {
+        "dataset": "adult", "delta": args.delta, "metadata": "column kinds only",
+        "args": vars(args), "machine": C.machine_info(), "total_s": time.perf_counter() - started,
+        "results": rows, "table": table, "anchors": {f"{k[0]} eps={k[1]}": v for k, v in ANCHORS.items()},
+    }
+    print(f"\nwrote {C.write_json(out, payload)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

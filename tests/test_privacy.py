@@ -1,0 +1,167 @@
+"""Differential privacy: refusals, the ledger, the budget, and what the saved model holds."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tabgan import Synthesizer
+from tabgan.exceptions import PrivacyConfigError
+from tabgan.persistence import read_model_file
+from tabgan.privacy_preprocessing import POOLED_LABEL, build
+from tabgan.training import privacy
+from tabgan.training.privacy import PrivacyAccountant, PrivacyPlan, noise_for
+
+N = 2000
+SMALL = {"epochs": 2, "batch_size": 200, "generator_dims": (32, 32), "discriminator_dims": (32, 32),
+         "embedding_dim": 16, "verbose": False, "random_state": 0}
+
+
+@pytest.fixture(scope="module")
+def private_frame():
+    rng = np.random.default_rng(1)
+    group = rng.choice(["a", "b", "c"], N, p=[0.5, 0.3, 0.2]).astype(object)
+    group[:3] = "zz"  # a rare value held by three rows: must not be released
+    income = np.round(rng.lognormal(10, 0.7, N), 2) + (group == "b") * 5000
+    income[rng.random(N) < 0.1] = np.nan
+    return pd.DataFrame({
+        "group": group,
+        "income": income,
+        "age": rng.integers(18, 80, N),
+        "gain": np.where(rng.random(N) < 0.85, 0, rng.integers(100, 9000, N)),
+        "flag": rng.random(N) < 0.3,
+        "grade": rng.choice(["A", "B", "C"], N),
+    })
+
+
+METADATA = {"columns": {"grade": {"kind": "categorical", "categories": ["A", "B", "C", "D"]},
+                        "age": {"kind": "integer", "min": 0, "max": 120}}}
+
+
+@pytest.fixture(scope="module")
+def dp_model(private_frame):
+    return Synthesizer(epsilon=2.0, delta=1e-5, **SMALL).fit(private_frame, metadata=METADATA)
+
+
+def test_dp_fit_spends_at_most_the_target_and_lists_every_mechanism(dp_model, private_frame):
+    ledger = dp_model.privacy_spent_
+    assert ledger["unit"] == "row"
+    assert 0 < ledger["epsilon"] <= 2.0
+    assert ledger["delta"] <= 1e-5
+    names = [m["name"] for m in ledger["mechanisms"]]
+    for col in private_frame.columns:  # every column's statistics are paid for
+        assert any(name.startswith(f"{col}:") for name in names), col
+    assert "row count" in names
+    sgd = ledger["mechanisms"][-1]
+    assert sgd["name"] == "discriminator DP-SGD" and sgd["steps"] == sgd["planned_steps"] > 0
+    assert all(m["epsilon"] <= 2.0 and m["delta"] <= 1e-5 for m in ledger["mechanisms"])
+    # DP training used one row per critic input and left no per-sample gradients behind.
+    assert dp_model.discriminator_.pac == 1
+    assert all(getattr(p, "grad_sample", None) is None for p in dp_model.discriminator_.parameters())
+    assert dp_model.history_.to_frame()["epsilon"].iloc[-1] == pytest.approx(ledger["epsilon"])
+
+
+def test_dp_samples_have_the_table_shape_and_released_levels_only(dp_model, private_frame):
+    synthetic = dp_model.sample(500, random_state=0)
+    assert list(synthetic.columns) == list(private_frame.columns)
+    assert len(synthetic) == 500
+    assert "zz" not in set(synthetic["group"].dropna())  # three rows cannot clear the threshold
+    assert set(synthetic["group"].dropna()) <= {"a", "b", "c", POOLED_LABEL}
+    assert set(synthetic["grade"]) <= {"A", "B", "C", "D"}  # public categories kept as given
+    assert synthetic["age"].between(0, 120).all()
+
+
+def test_saved_model_is_a_function_of_metadata_and_ledger_releases(dp_model, private_frame, tmp_path):
+    path = tmp_path / "dp.tabgan"
+    dp_model.save(path)
+    meta, states = read_model_file(path)
+    assert set(meta) <= {"tabgan_version", "params", "schema", "transformer", "level_probs", "privacy_spent",
+                         "epochs_trained", "sample_entropy", "sample_calls"}, "new data-derived field? trace it"
+    assert set(states) == {"generator"}  # weights trained against the DP critic only
+    rel = dp_model._dp_release
+    # Every release is a mechanism of the ledger, with the noise the ledger states.
+    ledger = {m["name"]: m for m in meta["privacy_spent"]["mechanisms"]}
+    assert set(rel["sigma"]) == set(ledger) - {"discriminator DP-SGD"}
+    assert all(rel["sigma"][k] == pytest.approx(ledger[k]["sigma"]) for k in rel["sigma"])
+    # Rebuild the schema, the encoders and the level frequencies from the releases and the
+    # public facts alone, with every data-derived fact of the schema poisoned.
+    schema, nullable_public = privacy._public_schema(private_frame, METADATA, None)
+    for spec in schema:
+        if spec.is_discrete and not (spec.kind == "boolean" or spec.public.get("categories")):
+            spec.categories = ["POISON"]
+        if not spec.is_discrete and not spec.public.get("bounds"):
+            spec.min, spec.max = -1e9, 1e9
+        spec.nullable = not spec.nullable
+    rebuilt = build(rel, schema, nullable_public=nullable_public)
+    assert rebuilt.schema.to_dict() == meta["schema"]
+    assert rebuilt.transformer_state["columns"] == meta["transformer"]["columns"]
+    assert [p.tolist() for p in rebuilt.level_probs] == meta["level_probs"]
+    # ... and no exact statistic of the private table is in the file.
+    text = json.dumps(meta)
+    assert '"zz"' not in text
+    income = private_frame["income"]
+    spec = {c["name"]: c for c in meta["schema"]["columns"]}
+    assert spec["income"]["min"] != income.min() and spec["income"]["max"] != income.max()
+    exact = private_frame["group"].value_counts(normalize=True).reindex(["a", "b", "c"]).to_numpy()
+    assert not np.allclose(meta["level_probs"][0][:3], exact, atol=1e-6)
+    assert meta["privacy_spent"] == dp_model.privacy_spent_
+    assert Synthesizer.load(path).privacy_spent_ == dp_model.privacy_spent_
+
+
+def test_same_seed_gives_the_same_private_model(private_frame):
+    params = dict(SMALL, epochs=1)
+    a = Synthesizer(epsilon=1.0, delta=1e-5, **params).fit(private_frame).sample(200, random_state=3)
+    b = Synthesizer(epsilon=1.0, delta=1e-5, **params).fit(private_frame).sample(200, random_state=3)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_refusal_lists_every_problem_before_training(private_frame):
+    model = Synthesizer(epsilon=-1.0, delta=None, pac=4, gradient_penalty=5.0, **SMALL)
+    with pytest.raises(PrivacyConfigError) as info:
+        model.fit(private_frame)
+    msg = str(info.value)
+    for fragment in ("epsilon must be a positive", "delta is missing", "gradient_penalty=5.0", "pac=4"):
+        assert fragment in msg
+    assert not hasattr(model, "generator_")
+
+
+@pytest.mark.parametrize("kwargs, rows, fragment", [
+    ({"epsilon": 1.0, "delta": 1e-3}, N, "not below 1/n_rows"),
+    ({"epsilon": 1.0, "delta": 1e-5}, 60, "at least 100"),
+    ({"epsilon": 1e-3, "delta": 1e-5, "epochs": 300}, 300, "too few rows for the budget"),
+    ({"epsilon": 1.0, "delta": 1e-5, "preprocessing_epsilon_share": 1.5}, N, "preprocessing_epsilon_share"),
+])
+def test_settings_that_cannot_be_private_are_refused(private_frame, kwargs, rows, fragment):
+    params = {**SMALL, **kwargs}
+    with pytest.raises(PrivacyConfigError, match=fragment):
+        Synthesizer(**params).fit(private_frame.iloc[:rows])
+
+
+def test_missing_opacus_is_refused_with_the_install_command(private_frame, monkeypatch):
+    monkeypatch.setattr(privacy, "GradSampleModule", None)
+    with pytest.raises(PrivacyConfigError, match=r"pip install tabgan-dp\[dp\]"):
+        Synthesizer(epsilon=1.0, delta=1e-5, **SMALL).fit(private_frame)
+
+
+def test_training_stops_before_the_budget_would_be_exceeded(private_frame):
+    schema, _ = privacy._public_schema(private_frame, None, None)
+    plan = PrivacyPlan.make(1.0, 1e-5, schema, 0.1)
+    sigma = noise_for(0.05, 100, plan.rdp_preprocessing, 1.0, plan.delta_conversion)
+    # Allow many more steps than the noise was planned for: the budget must stop it.
+    acc = PrivacyAccountant(plan, 0.05, sigma, planned_steps=10_000)
+    while acc.can_step():
+        acc.steps += 1
+    assert 95 <= acc.steps < 10_000
+    assert acc.epsilon_spent() <= 1.0 < acc.epsilon_after(acc.steps + 1)
+
+
+def test_non_private_fit_never_imports_opacus():
+    code = ("import sys, numpy as np, pandas as pd; from tabgan import Synthesizer; "
+            "df = pd.DataFrame({'x': np.arange(60.0), 'c': ['a', 'b'] * 30}); "
+            "Synthesizer(epochs=1, batch_size=20, verbose=False, random_state=0).fit(df).sample(5); "
+            "print('opacus' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
