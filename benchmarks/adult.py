@@ -91,10 +91,26 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     rows = []
+    out = Path(args.out) if args.out else C.RESULTS_DIR / f"{args.dataset}.json"
+
+    def payload(table: str | None) -> dict:
+        return {
+            "dataset": args.dataset,
+            "target": meta["target"],
+            "task": task,
+            "rows": {"total": len(df), "train": n, "holdout": len(holdout)},
+            "args": vars(args),
+            "machine": C.machine_info(),
+            "complete": table is not None,
+            "total_s": time.perf_counter() - started,
+            "results": rows,
+            "table": table,
+        }
 
     def add(row: dict) -> None:
         rows.append(row)
         print(f"  scored {row['name']} in {row['score_s']:.1f} s", flush=True)
+        C.write_json(out, payload(None))  # a long run keeps what it has measured so far
 
     # The ceiling: real rows.  Quality is the holdout's against train (sampling noise between
     # two real samples); TSTR is train-on-real; detection tells holdout from training rows.
@@ -141,19 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     errors = {r["name"]: r["utility_error"] for r in rows if "utility_error" in r}
     if errors:
         print(f"\nutility/privacy metrics not computed: {next(iter(errors.values()))}")
-    out = Path(args.out) if args.out else C.RESULTS_DIR / f"{args.dataset}.json"
-    payload = {
-        "dataset": args.dataset,
-        "target": meta["target"],
-        "task": task,
-        "rows": {"total": len(df), "train": n, "holdout": len(holdout)},
-        "args": vars(args),
-        "machine": C.machine_info(),
-        "total_s": time.perf_counter() - started,
-        "results": rows,
-        "table": table,
-    }
-    print(f"\nwrote {C.write_json(out, payload)}")
+    print(f"\nwrote {C.write_json(out, payload(table))}")
     return 0
 
 
