@@ -14,7 +14,6 @@ import json
 import os
 import pickle
 import tempfile
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -137,6 +136,8 @@ def read_model_file(path, map_location="cpu") -> tuple[dict, dict[str, dict[str,
         raise FileNotFoundError(f"No model file at {path}.")
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a directory, not a model file.")
+    if path.stat().st_size == 0:
+        raise ModelFileError(f"{path} is empty, not a readable tabgan model (corrupt or truncated?).")
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -144,9 +145,11 @@ def read_model_file(path, map_location="cpu") -> tuple[dict, dict[str, dict[str,
             f"{path} was refused without running anything: it holds objects other than tensors and plain "
             "data (weights_only loading), or is damaged. Only load model files written by tabgan."
         ) from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, KeyError) as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever a damaged archive makes torch raise (IndexError,
+        # struct.error, UnicodeDecodeError, ...), it is a damaged file, not a bug of the caller
         raise ModelFileError(
-            f"{path} is not a readable tabgan model (corrupt or truncated?): {str(exc).splitlines()[0][:200]}"
+            f"{path} is not a readable tabgan model (corrupt or truncated?): "
+            f"{(str(exc).splitlines() or [type(exc).__name__])[0][:200]}"
         ) from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT_NAME:
         raise ModelFileError(f"{path} is not a tabgan model file.")
