@@ -51,6 +51,13 @@ def _positive_int(name: str, value, *, allow_none: bool = False, minimum: int = 
         raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
 
 
+def _check_n(n) -> None:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"n must be a non-negative integer; got {n!r} of type {type(n).__name__}.")
+    if n < 0:
+        raise ValueError(f"n must be a non-negative integer; got {n}.")
+
+
 def _positive_float(name: str, value, *, allow_zero: bool = False) -> None:
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
     if not ok or value < 0 or (value == 0 and not allow_zero):
@@ -451,10 +458,7 @@ class Synthesizer(BaseEstimator):
         DataFrame of shape (n, n_columns), same column order and dtypes as the training data.
         """
         self._check_fitted()
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-            raise TypeError(f"n must be a non-negative integer; got {n!r} of type {type(n).__name__}.")
-        if n < 0:
-            raise ValueError(f"n must be a non-negative integer; got {n}.")
+        _check_n(n)
         _positive_int("chunk_size", chunk_size)
         parsed = self._parse_conditions(conditions)
         seq = self._sample_seed(random_state)
@@ -489,10 +493,7 @@ class Synthesizer(BaseEstimator):
         import tempfile
 
         self._check_fitted()
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-            raise TypeError(f"n must be a non-negative integer; got {n!r} of type {type(n).__name__}.")
-        if n < 0:
-            raise ValueError(f"n must be a non-negative integer; got {n}.")
+        _check_n(n)
         _positive_int("chunk_size", chunk_size)
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"path must be a str or pathlib.Path; got {type(path).__name__}.")
