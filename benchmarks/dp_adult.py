@@ -45,6 +45,7 @@ def parse_args(argv=None):
     p.add_argument("--delta", type=float, default=1e-5)
     p.add_argument("--epochs", type=int, default=None, help="tabgan epochs (default: its own)")
     p.add_argument("--batch-size", type=int, default=DP_PARAMS["batch_size"])
+    p.add_argument("--lr", type=float, default=None, help="generator and discriminator learning rate")
     p.add_argument("--data-dir", default=str(HERE.parent.parent / "shared" / "datasets"))
     p.add_argument("--out", default=None, help="JSON output (default: benchmarks/results/dp_adult.json)")
     p.add_argument("--threads", type=int, default=1)
@@ -76,6 +77,8 @@ def main(argv=None) -> int:
         params = dict(DP_PARAMS, batch_size=args.batch_size)
         if args.epochs is not None:
             params["epochs"] = args.epochs
+        if args.lr is not None:
+            params["generator_lr"] = params["discriminator_lr"] = args.lr
         model = Synthesizer(epsilon=eps, delta=args.delta, random_state=args.seed, verbose=False, **params)
         t0 = time.perf_counter()
         model.fit(train, metadata=kinds_only)
