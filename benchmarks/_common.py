@@ -245,8 +245,14 @@ def run_ctgan(
     ``epochs`` epochs in full and report the measured wall time.  The sample (and so every
     quality figure) always comes from the model actually trained.
     """
-    import ctgan
-    import ctgan.synthesizers.ctgan as ctgan_module
+    try:
+        import ctgan
+        import ctgan.synthesizers.ctgan as ctgan_module
+    except ImportError as exc:
+        raise SystemExit(
+            f"ctgan 0.12.1 is needed for the CTGAN row ({exc}); pass --skip-ctgan or run in the "
+            "benchmark environment, see benchmarks/README.md"
+        ) from None
 
     frame, discrete, decode = _ctgan_encode(train, meta)
     trained_epochs = epochs if epochs is not None else timing_epochs
@@ -341,7 +347,13 @@ def quality(train: pd.DataFrame, synthetic: pd.DataFrame, meta: Mapping[str, Any
     """SDMetrics 0.32 single-table ``QualityReport`` (thresholded pair trends, its default)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from sdmetrics.reports.single_table import QualityReport
+        try:
+            from sdmetrics.reports.single_table import QualityReport
+        except ImportError as exc:
+            raise SystemExit(
+                f"sdmetrics 0.32.0 is needed for the quality figures ({exc}); run the benchmark "
+                "in its environment, see benchmarks/README.md (e.g. /work/benchenv/bin/python)"
+            ) from None
 
         report = QualityReport()
         report.generate(train, synthetic[train.columns], sdmetrics_metadata(meta), verbose=False)
