@@ -101,15 +101,20 @@ class OutputHead:
         self.tau = tau
 
     def __call__(self, raw: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        parts = raw.clone()
-        if self.float_positions.numel():
-            parts[:, self.float_positions] = torch.tanh(raw[:, self.float_positions])
+        # One uniform draw for the whole block (a draw per span costs more than the softmaxes).
+        u = torch.rand(raw.shape, device=raw.device, generator=generator).clamp_(1e-10, 1 - 1e-10)
+        perturbed = (raw - torch.log(-torch.log(u))) / self.tau
+        parts = []
+        pos = 0
+        tanh = torch.tanh(raw)
         for off, w in zip(self.code_offsets, self.code_widths):
-            logits = raw[:, off:off + w]
-            u = torch.rand(logits.shape, device=raw.device, generator=generator).clamp_(1e-10, 1 - 1e-10)
-            gumbel = -torch.log(-torch.log(u))
-            parts[:, off:off + w] = torch.softmax((logits + gumbel) / self.tau, dim=1)
-        return parts
+            if off > pos:
+                parts.append(tanh[:, pos:off])
+            parts.append(torch.softmax(perturbed[:, off:off + w], dim=1))
+            pos = off + w
+        if pos < raw.shape[1]:
+            parts.append(tanh[:, pos:])
+        return torch.cat(parts, dim=1)
 
     def decode(self, raw: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Compact ``floats`` (B, F) and ``codes`` (B, C) from raw outputs (argmax per span)."""
