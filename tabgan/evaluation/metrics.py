@@ -126,6 +126,13 @@ def _codes(*columns: pd.Series) -> tuple[list[np.ndarray], pd.Index]:
     """
     joined = pd.concat([pd.Series(c.to_numpy(dtype=object)) for c in columns], ignore_index=True)
     codes, uniques = pd.factorize(joined, sort=False, use_na_sentinel=True)
+    # Number the levels in sorted order, not by first appearance: a code that reveals which
+    # table a level first appeared in lets a detection classifier tell the tables apart.
+    order = np.argsort(np.asarray([str(u) for u in uniques], dtype=object), kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
+    uniques = uniques.take(order) if hasattr(uniques, "take") else np.asarray(uniques)[order]
     out, start = [], 0
     for c in columns:
         out.append(codes[start:start + len(c)])
