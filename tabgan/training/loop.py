@@ -77,11 +77,17 @@ def generate(state: TrainingState, cond: torch.Tensor) -> tuple[torch.Tensor, to
 
 
 def discriminator_step(state: TrainingState) -> float:
-    """One WGAN-GP critic update; returns the critic loss (without the penalty)."""
-    cond, _, _, rows = draw_conditions(state, state.batch_size)
+    """One WGAN-GP critic update; returns the critic loss (without the penalty).
+
+    The fake batch is generated with its graph kept and handed to the next
+    :func:`generator_step`, which then needs no generator forward pass of its own (as in the
+    DCGAN reference loop): the generator's forward pass is the largest cost of a step.
+    """
+    cond, col, level, rows = draw_conditions(state, state.batch_size)
     real = real_batch(state, rows)
-    with torch.no_grad():
-        _, fake = generate(state, cond)
+    raw, fake_graph = generate(state, cond)
+    state.extra["pending"] = (cond, col, level, raw, fake_graph)
+    fake = fake_graph.detach()
     real_in = torch.cat([real, cond], dim=1)
     fake_in = torch.cat([fake, cond], dim=1)
     loss = critic_loss(state.discriminator(real_in), state.discriminator(fake_in))
@@ -97,8 +103,12 @@ def discriminator_step(state: TrainingState) -> float:
 
 def generator_step(state: TrainingState) -> float:
     """One generator update: fool the critic and honour the condition vector."""
-    cond, col, level, _ = draw_conditions(state, state.batch_size)
-    raw, fake = generate(state, cond)
+    pending = state.extra.pop("pending", None)
+    if pending is not None:
+        cond, col, level, raw, fake = pending
+    else:
+        cond, col, level, _ = draw_conditions(state, state.batch_size)
+        raw, fake = generate(state, cond)
     scores = state.discriminator(torch.cat([fake, cond], dim=1))
     loss = generator_adversarial_loss(scores)
     if col is not None:
