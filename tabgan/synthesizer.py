@@ -33,12 +33,15 @@ logger = logging.getLogger("tabgan")
 
 #: Without an explicit ``epochs``, training runs about this many generator steps (bounded to
 #: [MIN_EPOCHS, MAX_EPOCHS] epochs): small tables get many passes, large ones fewer.
-AUTO_STEPS = 3000
+AUTO_STEPS = 7800
 MIN_EPOCHS = 10
-MAX_EPOCHS = 300
+MAX_EPOCHS = 1000
 #: The validation check (``keep_best``) compares this many generated rows with as many real
 #: ones, about this many times per fit.
 CHECK_ROWS = 5000
+#: The gradient penalty is estimated on this share of each batch (its double backward pass is
+#: the costliest part of a critic step; a quarter of 500 rows estimates it well).
+GP_SHARE = 0.25
 CHECKS_PER_FIT = 20
 #: Rejection sampling for conditions gives up after this many generated chunks.
 MAX_CONDITION_ROUNDS = 50
@@ -70,8 +73,9 @@ class Synthesizer(BaseEstimator):
     Parameters
     ----------
     epochs : int or None
-        Passes over the table. ``None`` picks about 3000 generator steps, bounded to
-        [10, 300] epochs, so small tables are not under-trained and large ones not over-trained.
+        Passes over the table. ``None`` picks about 7,800 generator steps, bounded to
+        [10, 1000] epochs (150 epochs on adult's 26k rows, 1,000 on a 344-row table): small
+        tables need many passes, large ones fewer.
     batch_size : int
         Rows per step (500, as CTGAN). Capped at a quarter of the table (so an epoch has at least
         four steps) and rounded down to a multiple of ``pac``.
@@ -84,7 +88,9 @@ class Synthesizer(BaseEstimator):
     weight_decay : float
         Adam weight decay of the generator (1e-6, as CTGAN).
     pac : int
-        Rows the discriminator scores together (PacGAN, 10 as CTGAN), against mode collapse.
+        Rows the discriminator scores together (PacGAN). CTGAN uses 10; on adult, 150 epochs
+        with pac 1 gave better pair trends (0.898 vs 0.864) and ML efficacy (0.891 vs 0.871)
+        than pac 10, and pac 1 is what differential privacy needs (one row, one gradient).
     discriminator_steps : int
         Critic updates per generator update.
     gradient_penalty : float
@@ -136,7 +142,7 @@ class Synthesizer(BaseEstimator):
         generator_lr: float = 2e-4,
         discriminator_lr: float = 2e-4,
         weight_decay: float = 1e-6,
-        pac: int = 10,
+        pac: int = 1,
         discriminator_steps: int = 1,
         gradient_penalty: float = 10.0,
         max_fit_rows: int = 10_000,
@@ -304,7 +310,7 @@ class Synthesizer(BaseEstimator):
             cond_span_widths=torch.as_tensor(layout.code_widths[disc.numpy()], device=device),
             width=layout.width, embedding_dim=int(self.embedding_dim), batch_size=batch, pac=pac,
             gp_weight=float(self.gradient_penalty), rng=train_gen,
-            discriminator_steps=int(self.discriminator_steps),
+            discriminator_steps=int(self.discriminator_steps), gp_share=GP_SHARE,
         )
         history = History()
         callbacks = [HistoryCallback(history), LogCallback()]

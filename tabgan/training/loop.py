@@ -40,6 +40,7 @@ class TrainingState:
     gp_weight: float
     rng: torch.Generator
     discriminator_steps: int = 1
+    gp_share: float = 1.0           # share of the batch the gradient penalty is estimated on
     privacy: object | None = None   # a PrivacyEngine-like hook, see training/privacy.py
     extra: dict = field(default_factory=dict)
 
@@ -94,7 +95,7 @@ def discriminator_step(state: TrainingState) -> float:
     total = loss
     if state.gp_weight > 0:
         total = loss + gradient_penalty(state.discriminator, real_in, fake_in, state.pac, state.rng,
-                                        state.gp_weight)
+                                        state.gp_weight, state.gp_share)
     state.opt_d.zero_grad(set_to_none=True)
     total.backward()
     state.opt_d.step()
