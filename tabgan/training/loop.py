@@ -110,7 +110,16 @@ def generator_step(state: TrainingState) -> float:
     else:
         cond, col, level, _ = draw_conditions(state, state.batch_size)
         raw, fake = generate(state, cond)
-    scores = state.discriminator(torch.cat([fake, cond], dim=1))
+    # The critic's own weight gradients are not needed here (its step clears them anyway):
+    # freezing it spares their computation in the backward pass.
+    critic_params = [p for p in state.discriminator.parameters() if p.requires_grad]
+    for p in critic_params:
+        p.requires_grad_(False)
+    try:
+        scores = state.discriminator(torch.cat([fake, cond], dim=1))
+    finally:
+        for p in critic_params:
+            p.requires_grad_(True)
     loss = generator_adversarial_loss(scores)
     if col is not None:
         loss = loss + condition_loss(raw, col, level, state.cond_span_offsets, state.cond_span_widths)
