@@ -284,7 +284,8 @@ class Synthesizer(BaseEstimator):
         pac = int(min(self.pac, n))
         # At most a quarter of the table, so that even a small table gets several steps per epoch.
         batch = min(int(self.batch_size), max(n // 4, pac))
-        batch = max(pac, batch - batch % pac)
+        # A multiple of pac, and at least two rows (batch normalisation needs two).
+        batch = max(2 * pac, batch - batch % pac)
         epochs, steps_per_epoch = self._resolve_epochs(n, batch)
 
         floats = torch.as_tensor(floats_np, device=device)
@@ -697,4 +698,17 @@ def _generate_chunk(parts: _Parts, batch: int, parsed, disc_index, gen):
     u = torch.rand(raw.shape, device=raw.device, generator=gen).clamp_(1e-10, 1 - 1e-10)
     mask = torch.ones(raw.shape[1], device=raw.device)
     mask[parts.head.float_positions] = 0.0
-    return parts.head.decode(raw - torch.log(-torch.log(u)) * mask)
+    return parts.head.decode(raw - torch.log(-torch.log(u)) * mask + _unseen_level_bias(parts, raw))
+
+
+def _unseen_level_bias(parts: _Parts, raw: torch.Tensor) -> torch.Tensor:
+    """-inf on the outputs of categorical levels with zero frequency (unused categories of a
+    ``category`` dtype, say), so that they are never generated; 0 elsewhere."""
+    layout = parts.transformer.layout_
+    bias = torch.zeros(raw.shape[1], device=raw.device)
+    offsets = layout.code_offsets[layout.discrete]
+    for off, probs in zip(offsets, parts.sampler.level_probs):
+        unseen = np.flatnonzero(np.asarray(probs) <= 0)
+        if len(unseen) and len(unseen) < len(probs):
+            bias[torch.as_tensor(int(off) + unseen, device=raw.device)] = float("-inf")
+    return bias

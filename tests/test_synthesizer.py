@@ -157,3 +157,12 @@ def test_learns_a_dependency_between_columns():
     out = model.sample(2000)
     agree = ((out["g"] == "low") == (out["x"] < 0)).mean()
     assert agree > 0.8  # independent sampling gives 0.5
+
+
+def test_unused_categories_are_never_generated_and_tiny_tables_fit():
+    df = pd.DataFrame({"x": [0.0, 1.0, 2.0],
+                       "c": pd.Categorical(["a", None, "a"], categories=["a", "never"])})
+    model = Synthesizer(epochs=1, verbose=False, random_state=0).fit(df)
+    out = model.sample(500)
+    assert out["c"].dtype == df["c"].dtype  # the unused level stays in the dtype ...
+    assert "never" not in set(out["c"].dropna())  # ... but is never generated
