@@ -82,7 +82,10 @@ class Synthesizer(BaseEstimator):
     embedding_dim : int
         Size of the generator's noise input (128, as CTGAN).
     generator_dims, discriminator_dims : tuple of int
-        Hidden layer sizes (256, 256) as CTGAN.
+        Hidden layer sizes. The discriminator has CTGAN's (256, 256); the generator one
+        residual layer of 256 rather than CTGAN's two: on adult (150 epochs, pac 1) it gave
+        better pair trends (0.921 vs 0.898) and detection (0.83 vs 0.86) for two thirds of the
+        cost.
     generator_lr, discriminator_lr : float
         Adam learning rates (2e-4, as CTGAN, with betas (0.5, 0.9)).
     weight_decay : float
@@ -137,7 +140,7 @@ class Synthesizer(BaseEstimator):
         epochs: int | None = None,
         batch_size: int = 500,
         embedding_dim: int = 128,
-        generator_dims: tuple[int, ...] = (256, 256),
+        generator_dims: tuple[int, ...] = (256,),
         discriminator_dims: tuple[int, ...] = (256, 256),
         generator_lr: float = 2e-4,
         discriminator_lr: float = 2e-4,
