@@ -153,7 +153,7 @@ def test_learns_a_dependency_between_columns():
     g = rng.choice(["low", "high"], n)
     x = np.where(g == "low", rng.normal(-3, 0.5, n), rng.normal(3, 0.5, n))
     df = pd.DataFrame({"g": g, "x": x})
-    model = Synthesizer(epochs=150, random_state=0, verbose=False).fit(df)
+    model = Synthesizer(epochs=150, batch_size=100, random_state=0, verbose=False).fit(df)
     out = model.sample(2000)
     agree = ((out["g"] == "low") == (out["x"] < 0)).mean()
     assert agree > 0.8  # independent sampling gives 0.5
