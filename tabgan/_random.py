@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["resolve_seed", "numpy_generator", "torch_generator", "spawn"]
+__all__ = ["resolve_seed", "numpy_generator", "torch_generator"]
 
 
 def resolve_seed(random_state) -> np.random.SeedSequence:
@@ -34,10 +34,6 @@ def resolve_seed(random_state) -> np.random.SeedSequence:
         "random_state must be None, a non-negative int or a numpy.random.Generator; "
         f"got {type(random_state).__name__}."
     )
-
-
-def spawn(seq: np.random.SeedSequence, n: int) -> list[np.random.SeedSequence]:
-    return seq.spawn(n)
 
 
 def numpy_generator(seq: np.random.SeedSequence) -> np.random.Generator:

@@ -105,11 +105,8 @@ def cmd_sample(args) -> int:
     return 0
 
 
-def _summary(real, synthetic) -> str:
+def _summary(real, synthetic, schema) -> str:
     """A short side-by-side summary: per column, kind and a headline statistic."""
-    from .schema import infer_schema
-
-    schema = infer_schema(real)
     lines = [f"{'column':<22}{'kind':<13}{'real':>26}{'synthetic':>26}"]
     for spec in schema:
         r, s = real[spec.name], synthetic[spec.name]
@@ -147,7 +144,7 @@ def cmd_demo(args) -> int:
     print(f"demo: fitted on the Palmer penguins table ({len(real)} rows) in {fit_s:.1f}s, "
           f"{model.epochs_} epochs")
     print(f"wrote {len(synthetic)} synthetic rows to {path} and the model to {out_dir / 'penguins.tabgan'}\n")
-    print(_summary(real, synthetic))
+    print(_summary(real, synthetic, model.schema_))
     try:
         from .evaluation import FidelityReport
 

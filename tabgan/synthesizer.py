@@ -83,17 +83,19 @@ class Synthesizer(BaseEstimator):
         Size of the generator's noise input (128, as CTGAN).
     generator_dims, discriminator_dims : tuple of int
         Hidden layer sizes. The discriminator has CTGAN's (256, 256); the generator one
-        residual layer of 256 rather than CTGAN's two: on adult (150 epochs, pac 1) it gave
-        better pair trends (0.921 vs 0.898) and detection (0.83 vs 0.86) for two thirds of the
-        cost.
+        residual layer of 256 rather than CTGAN's two (fewer operations per row). In single
+        150-epoch runs on adult with pac 1, one layer scored pair trends 0.921 and detection
+        0.832 against 0.898 and 0.856 for two (that run also had the full-batch gradient
+        penalty, so the comparison is indicative).
     generator_lr, discriminator_lr : float
         Adam learning rates (2e-4, as CTGAN, with betas (0.5, 0.9)).
     weight_decay : float
         Adam weight decay of the generator (1e-6, as CTGAN).
     pac : int
-        Rows the discriminator scores together (PacGAN). CTGAN uses 10; on adult, 150 epochs
-        with pac 1 gave better pair trends (0.898 vs 0.864) and ML efficacy (0.891 vs 0.871)
-        than pac 10, and pac 1 is what differential privacy needs (one row, one gradient).
+        Rows the discriminator scores together (PacGAN). CTGAN uses 10. In single 150-epoch runs
+        on adult, pac 1 scored pair trends 0.898 and ML efficacy 0.891 against 0.864 and 0.871
+        for pac 10 (the pac-10 run predates the shared fake batch, so the comparison is
+        indicative); pac 1 is also what differential privacy needs (one row, one gradient).
     discriminator_steps : int
         Critic updates per generator update.
     gradient_penalty : float
@@ -198,7 +200,8 @@ class Synthesizer(BaseEstimator):
         _positive_float("weight_decay", self.weight_decay, allow_zero=True)
         _positive_float("gradient_penalty", self.gradient_penalty, allow_zero=True)
         resolve_device(self.device)
-        resolve_seed(self.random_state) if not isinstance(self.random_state, np.random.Generator) else None
+        if not isinstance(self.random_state, np.random.Generator):  # a Generator is consumed only in fit
+            resolve_seed(self.random_state)
 
     def _reset(self) -> None:
         for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
@@ -304,14 +307,13 @@ class Synthesizer(BaseEstimator):
                                  weight_decay=self.weight_decay)
         opt_d = torch.optim.Adam(discriminator.parameters(), lr=self.discriminator_lr, betas=(0.5, 0.9),
                                  weight_decay=self.weight_decay)
-        disc = torch.as_tensor(layout.discrete)
         state = TrainingState(
             generator=generator, discriminator=discriminator, head=head, opt_g=opt_g, opt_d=opt_d,
             sampler=sampler, floats=floats, codes=codes,
             float_positions=torch.as_tensor(layout.float_positions, device=device),
             code_offsets=torch.as_tensor(layout.code_offsets, device=device),
-            cond_span_offsets=torch.as_tensor(layout.code_offsets[disc.numpy()], device=device),
-            cond_span_widths=torch.as_tensor(layout.code_widths[disc.numpy()], device=device),
+            cond_span_offsets=torch.as_tensor(layout.code_offsets[layout.discrete], device=device),
+            cond_span_widths=torch.as_tensor(layout.code_widths[layout.discrete], device=device),
             width=layout.width, embedding_dim=int(self.embedding_dim), batch_size=batch, pac=pac,
             gp_weight=float(self.gradient_penalty), rng=train_gen,
             discriminator_steps=int(self.discriminator_steps), gp_share=GP_SHARE,
@@ -391,15 +393,13 @@ class Synthesizer(BaseEstimator):
             return []
         if not isinstance(conditions, Mapping):
             raise TypeError(f"conditions must be a dict {{column: value}}; got {type(conditions).__name__}.")
-        layout = self.transformer_.layout_
-        code_cols = []  # code column index of each discrete column, by name
         ci = 0
-        by_name = {}
+        by_name = {}  # discrete column name -> (code column index, transformer, discrete index)
         for col in self.transformer_.columns_:
             for span in col.spans:
                 if span.activation == "softmax":
                     if span.discrete:
-                        by_name[col.spec.name] = (ci, col)
+                        by_name[col.spec.name] = (ci, col, len(by_name))
                     ci += 1
         parsed = []
         problems = []
@@ -411,8 +411,10 @@ class Synthesizer(BaseEstimator):
                 problems.append(f"column {name!r} is {self.schema_[name].kind}; conditions are supported on "
                                 "categorical and boolean columns only")
                 continue
-            idx, col = by_name[name]
+            idx, col, j = by_name[name]
             level = self._level_of(col, value)
+            if level is not None and self.sampler_.level_probs[j][level] <= 0:
+                level = None  # a declared level (unused category) the model never saw
             if level is None:
                 shown = col.categories_[:10]
                 problems.append(f"value {value!r} was never seen in column {name!r}; known values include {shown}")
@@ -420,7 +422,6 @@ class Synthesizer(BaseEstimator):
             parsed.append((idx, level))
         if problems:
             raise ConditionError("Cannot sample with these conditions:\n  - " + "\n  - ".join(problems))
-        del layout, code_cols
         return parsed
 
     @staticmethod
@@ -572,6 +573,7 @@ class Synthesizer(BaseEstimator):
         device = parts.device
         gen = torch_generator(seq, device)
         disc_index = {int(ci): j for j, ci in enumerate(np.flatnonzero(layout.discrete))}
+        gumbel_mask, level_bias = _output_masks(parts)
         kept_f, kept_c, total = [], [], 0
         was_training = parts.generator.training
         parts.generator.eval()
@@ -586,7 +588,7 @@ class Synthesizer(BaseEstimator):
                             "combination. Ask for fewer conditions or fewer rows."
                         )
                     batch = chunk_size if parsed else min(chunk_size, n - total)
-                    f, c = _generate_chunk(parts, batch, parsed, disc_index, gen)
+                    f, c = _generate_chunk(parts, batch, parsed, disc_index, gen, gumbel_mask, level_bias)
                     if parsed:
                         ok = torch.ones(batch, dtype=torch.bool, device=device)
                         for ci, level in parsed:
@@ -685,7 +687,7 @@ class _Parts:
     embedding_dim: int
 
 
-def _generate_chunk(parts: _Parts, batch: int, parsed, disc_index, gen):
+def _generate_chunk(parts: _Parts, batch: int, parsed, disc_index, gen, gumbel_mask, level_bias):
     sampler = parts.sampler
     if parsed:
         ci, level = parsed[0]
@@ -699,19 +701,20 @@ def _generate_chunk(parts: _Parts, batch: int, parsed, disc_index, gen):
     # Levels are drawn from the generator's softmax (Gumbel-max), not taken by argmax, so
     # that the generated marginals keep their spread.
     u = torch.rand(raw.shape, device=raw.device, generator=gen).clamp_(1e-10, 1 - 1e-10)
-    mask = torch.ones(raw.shape[1], device=raw.device)
-    mask[parts.head.float_positions] = 0.0
-    return parts.head.decode(raw - torch.log(-torch.log(u)) * mask + _unseen_level_bias(parts, raw))
+    return parts.head.decode(raw - torch.log(-torch.log(u)) * gumbel_mask + level_bias)
 
 
-def _unseen_level_bias(parts: _Parts, raw: torch.Tensor) -> torch.Tensor:
-    """-inf on the outputs of categorical levels with zero frequency (unused categories of a
-    ``category`` dtype, say), so that they are never generated; 0 elsewhere."""
+def _output_masks(parts: _Parts) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-output constants of generation, shape (width,) each: 1 where Gumbel noise is added
+    (softmax units), and -inf on categorical levels with zero frequency (unused categories of a
+    ``category`` dtype, say) so that they are never generated, 0 elsewhere."""
     layout = parts.transformer.layout_
-    bias = torch.zeros(raw.shape[1], device=raw.device)
-    offsets = layout.code_offsets[layout.discrete]
-    for off, probs in zip(offsets, parts.sampler.level_probs):
+    device = parts.device
+    gumbel_mask = torch.ones(layout.width, device=device)
+    gumbel_mask[parts.head.float_positions] = 0.0
+    bias = torch.zeros(layout.width, device=device)
+    for off, probs in zip(layout.code_offsets[layout.discrete], parts.sampler.level_probs):
         unseen = np.flatnonzero(np.asarray(probs) <= 0)
         if len(unseen) and len(unseen) < len(probs):
-            bias[torch.as_tensor(int(off) + unseen, device=raw.device)] = float("-inf")
-    return bias
+            bias[torch.as_tensor(int(off) + unseen, device=device)] = float("-inf")
+    return gumbel_mask, bias

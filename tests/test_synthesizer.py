@@ -133,6 +133,12 @@ def test_model_file_holds_no_training_rows(tmp_path, mixed_frame, fast_params):
     # Categories are part of the schema; raw numeric values are not stored.
     x_values = mixed_frame["x"].dropna().round(6).astype(str).tolist()
     assert not any(v in text for v in x_values[:50])
+    # At full precision (JSON writes floats with repr), the only training values in the file
+    # are the column's bounds, which the schema keeps to clip generated values.
+    x = mixed_frame["x"].dropna()
+    found = {repr(float(v)) for v in x if repr(float(v)) in text}
+    assert found <= {repr(float(x.min())), repr(float(x.max()))}
+    assert found, "the search must find the stored bounds, or it could not find stored rows either"
     assert set(states) == {"generator"}
 
 
@@ -166,3 +172,11 @@ def test_unused_categories_are_never_generated_and_tiny_tables_fit():
     out = model.sample(500)
     assert out["c"].dtype == df["c"].dtype  # the unused level stays in the dtype ...
     assert "never" not in set(out["c"].dropna())  # ... but is never generated
+
+
+def test_condition_on_an_unused_category_is_refused_up_front():
+    df = pd.DataFrame({"x": np.linspace(0, 1, 40),
+                       "c": pd.Categorical(["a", "b"] * 20, categories=["a", "b", "never"])})
+    model = Synthesizer(epochs=1, verbose=False, random_state=0).fit(df)
+    with pytest.raises(ConditionError, match="never seen"):
+        model.sample(5, conditions={"c": "never"})

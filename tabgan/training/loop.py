@@ -77,7 +77,7 @@ def generate(state: TrainingState, cond: torch.Tensor) -> tuple[torch.Tensor, to
     return raw, state.head(raw, state.rng)
 
 
-def discriminator_step(state: TrainingState) -> float:
+def discriminator_step(state: TrainingState) -> torch.Tensor:
     """One WGAN-GP critic update; returns the critic loss (without the penalty).
 
     The fake batch is generated with its graph kept and handed to the next
@@ -99,10 +99,12 @@ def discriminator_step(state: TrainingState) -> float:
     state.opt_d.zero_grad(set_to_none=True)
     total.backward()
     state.opt_d.step()
-    return float(loss.detach())
+    # Left on the device: converting here would force a host-device sync every step on CUDA;
+    # train() converts the epoch's sum once.
+    return loss.detach()
 
 
-def generator_step(state: TrainingState) -> float:
+def generator_step(state: TrainingState) -> torch.Tensor:
     """One generator update: fool the critic and honour the condition vector."""
     pending = state.extra.pop("pending", None)
     if pending is not None:
@@ -126,7 +128,9 @@ def generator_step(state: TrainingState) -> float:
     state.opt_g.zero_grad(set_to_none=True)
     loss.backward()
     state.opt_g.step()
-    return float(loss.detach())
+    # Left on the device: converting here would force a host-device sync every step on CUDA;
+    # train() converts the epoch's sum once.
+    return loss.detach()
 
 
 def train(state: TrainingState, epochs: int, steps_per_epoch: int, callbacks: list[Callback],
@@ -157,7 +161,8 @@ def train(state: TrainingState, epochs: int, steps_per_epoch: int, callbacks: li
                 steps += 1
             if steps:
                 eps = state.privacy.epsilon_spent() if state.privacy is not None else None
-                record = EpochRecord(epoch, g_total / steps, d_total / (steps * state.discriminator_steps),
+                record = EpochRecord(epoch, float(g_total) / steps,
+                                     float(d_total) / (steps * state.discriminator_steps),
                                      time.perf_counter() - start, eps)
                 for cb in callbacks:
                     cb.on_epoch_end(record)

@@ -49,8 +49,6 @@ logger = logging.getLogger("tabgan")
 #: Few fractional orders: opacus computes those by a slow series, and integers dominate
 #: at the epsilons tabgan targets.
 ORDERS = [1.1, 1.25, 1.5, 1.75, 2.5, 3.5] + list(range(2, 64)) + [80, 100, 128, 160, 256, 512]
-#: Share of the target's zCDP budget spent on preprocessing when nothing is public.
-DEFAULT_PREPROCESSING_SHARE = 0.1
 #: Share of delta given to the thresholded category releases (split evenly among them).
 THRESHOLD_DELTA_SHARE = 0.1
 #: A plan needing more noise than this (per unit of clipping norm) is refused as hopeless.

@@ -65,15 +65,9 @@ def restore_dtype(values: pd.Series, dtype: str, *, integer: bool = False) -> pd
             return values.astype("Int64" if target.kind == "i" else "UInt64")
         if numpy_target and target.kind == "b" and has_na:
             return values.astype("boolean")
-        if integer and dtype.startswith("float"):
-            return values.astype(dtype)
         return values.astype(dtype)
     except (TypeError, ValueError):
         return values
-
-
-def is_string_like(dtype) -> bool:
-    return dtype == object or ptypes.is_string_dtype(dtype)
 
 
 def object_array(values: list, codes: np.ndarray) -> np.ndarray:

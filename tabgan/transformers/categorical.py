@@ -66,8 +66,7 @@ class CategoricalTransformer:
         spec = self.spec
         levels = list(self.categories_) + ([None] * int(self.has_missing_level_))
         values = object_array(levels, codes)
-        if isinstance(pd.api.types.pandas_dtype(spec.dtype) if spec.dtype != "category" else None,
-                      pd.CategoricalDtype) or spec.dtype == "category":
+        if spec.dtype == "category":  # str() of every CategoricalDtype
             cat = pd.Categorical(values, categories=self.categories_, ordered=spec.ordered)
             return pd.Series(cat, name=spec.name)
         series = pd.Series(values, name=spec.name, dtype=object)
