@@ -30,6 +30,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--device", default="cuda", help="CUDA device (default: cuda)")
     p.add_argument("--epochs", type=int, default=None, help="tabgan epochs (default: its own)")
     p.add_argument("--out", default=str(C.RESULTS_DIR / "gpu_check.json"))
+    p.add_argument(
+        "--score",
+        action="store_true",
+        help="also score TSTR, detection AUC and DCR on the holdout (tabgan.evaluation.metrics)",
+    )
     return p.parse_args(argv)
 
 
@@ -129,6 +134,10 @@ def main(argv: list[str] | None = None) -> int:
         "quality_tabgan_metrics": q,
         "params": all_params,
     }
+    if args.score:
+        t0 = time.perf_counter()
+        result["scores"] = C.utility_privacy(train, holdout, synthetic[train.columns], meta)
+        result["score_s"] = time.perf_counter() - t0
     lines = [
         "| device | epochs | fit | epochs/s (fit) | epochs/s (training) | sample "
         f"{n} rows | peak GPU memory fit / sample | quality (tabgan metrics) |",
@@ -138,6 +147,16 @@ def main(argv: list[str] | None = None) -> int:
         f"{C.fmt_seconds(sample_s)} | {result['peak_gpu_mib_fit']:.0f} / "
         f"{result['peak_gpu_mib_sample']:.0f} MiB | {C.fmt(q.get('quality'))} |",
     ]
+    if args.score:
+        s = result["scores"]
+        tstr, tstr_real = C.ml_primary(s, s["ml_efficacy"].get("task", "binary"))
+        lines += [
+            "",
+            "| TSTR (real) | detection AUC | DCR share to train |",
+            "|---|---|---|",
+            f"| {C.fmt(tstr)} ({C.fmt(tstr_real)}) | {C.fmt(C.detection_value(s))} | "
+            f"{C.fmt(C.dcr_values(s)[0])} |",
+        ]
     table = "\n".join(lines)
     print(table)
     payload = {"machine": C.machine_info(), "result": result, "table": table}
