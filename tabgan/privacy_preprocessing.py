@@ -330,8 +330,20 @@ def _equal_mass_modes(lefts: np.ndarray, rights: np.ndarray, mass: np.ndarray, k
     return [(cuts[j], cuts[j + 1]) for j in range(k) if cuts[j + 1] > cuts[j]]
 
 
+def _quantile_state(lefts: np.ndarray, rights: np.ndarray, mass: np.ndarray, center: float, scale: float) -> dict:
+    """The quantile encoding's piecewise-linear CDF from the noisy fine histogram: knots at the
+    bin edges, uniform mass inside each bin, none across gaps (see ``NumericTransformer``)."""
+    knots = np.unique(np.concatenate([lefts, rights]))
+    cum = np.concatenate([[0.0], np.cumsum(mass)])
+    # Mass below each knot: the bins whose right edge is at or below it.
+    below = cum[np.searchsorted(np.sort(rights), knots, side="right")]
+    below = below + 1e-6 * cum[-1] * np.arange(len(knots)) / max(len(knots) - 1, 1)  # strictly increasing
+    return {"means": [0.0], "stds": [1.0], "weights": [1.0], "half_widths": [1.0],
+            "knots": [float(v) for v in (knots - center) / scale], "cdf": [float(v) for v in below / below[-1]]}
+
+
 def _build_numeric(spec: ColumnSpec, col: dict, sigma_coarse: float, sigma_fine: float, nullable_public: bool,
-                   point_mass_share: float) -> tuple[ColumnSpec, dict]:
+                   point_mass_share: float, encoding: str = "modes") -> tuple[ColumnSpec, dict]:
     coarse = np.asarray(col["coarse"])
     nullable = nullable_public or coarse[0] > KEEP_Z * sigma_coarse
     points_c = list(col["points"])
@@ -388,13 +400,16 @@ def _build_numeric(spec: ColumnSpec, col: dict, sigma_coarse: float, sigma_fine:
         "half_widths": [max((b - a) / 2.0 / scale, 1e-6) for a, b in intervals],
         "step": {"integer": 1.0, "datetime": _datetime_step(spec)}.get(spec.kind, 0.0),
         "missing_mode": bool(nullable),
+        "encoding": encoding, "knots": [], "cdf": [],
     }
+    if encoding == "quantile" and intervals and len(mass) and mass.sum() > 0:
+        state.update(_quantile_state(lefts, rights, mass, center, scale))
     new = ColumnSpec.from_dict({**spec.to_dict(), "min": lo, "max": hi, "nullable": bool(nullable)})
     return new, state
 
 
 def build(rel: dict, schema: Schema, *, nullable_public: set | frozenset = frozenset(),
-          point_mass_share: float = 0.05) -> Built:
+          point_mass_share: float = 0.05, numeric_encoding: str = "modes") -> Built:
     """Schema, encoder state and level frequencies from a :func:`release` and public facts.
 
     ``schema`` supplies only what is public (names, kinds, dtypes, formats, and the
@@ -416,10 +431,11 @@ def build(rel: dict, schema: Schema, *, nullable_public: set | frozenset = froze
         else:
             fine = next(p for p in plan.values() if p.column == spec.name and p.stage == "fine").name
             new, state = _build_numeric(spec, col, rel["sigma"][coarse_name(spec.name)], rel["sigma"][fine],
-                                        public_null, point_mass_share)
+                                        public_null, point_mass_share, numeric_encoding)
         specs.append(new)
         states.append(state)
-    transformer_state = {"max_fit_rows": 0, "point_mass_share": point_mass_share, "columns": states}
+    transformer_state = {"max_fit_rows": 0, "point_mass_share": point_mass_share,
+                         "numeric_encoding": numeric_encoding, "columns": states}
     return Built(Schema(specs), transformer_state, level_probs, n_hat, fallback)
 
 

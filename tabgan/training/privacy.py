@@ -422,7 +422,7 @@ def fit_private(est, data, metadata=None, discrete_columns=None) -> dict:
     s_encode, s_init, s_train, s_sample, s_noise, s_release = seq.spawn(6)
     device = resolve_device(est.device)
     rel = release(data, schema, plan.rho, plan.delta_threshold, numpy_generator(s_release))
-    built = build(rel, schema, nullable_public=nullable_public)
+    built = build(rel, schema, nullable_public=nullable_public, numeric_encoding=est.numeric_encoding)
     from ..transformers import TableTransformer
 
     transformer = TableTransformer.from_state(built.schema, built.transformer_state)

@@ -27,6 +27,12 @@ from .base import Span, restore_dtype
 __all__ = ["NumericTransformer"]
 
 _ALPHA_CLIP = 0.99
+#: ``"modes"``: CTGAN's mode-specific normalisation; ``"quantile"``: one Gaussianised scalar.
+ENCODINGS = ("modes", "quantile")
+#: Quantile encoding: the generator's tanh unit times this is the standard-normal score.
+_Q_SCALE = 4.5
+#: Quantile encoding: at most this many CDF knots, and at least this many rows per knot.
+MAX_KNOTS, ROWS_PER_KNOT, MIN_KNOTS = 512, 20, 8
 
 
 class NumericTransformer:
@@ -48,8 +54,11 @@ class NumericTransformer:
     """
 
     def __init__(self, spec: ColumnSpec, *, max_modes: int = 10, max_fit_rows: int = 10_000,
-                 point_mass_share: float = 0.05, max_discrete_values: int = 32):
+                 point_mass_share: float = 0.05, max_discrete_values: int = 32, encoding: str = "modes"):
+        if encoding not in ENCODINGS:
+            raise ValueError(f"encoding must be one of {ENCODINGS}, got {encoding!r}")
         self.spec = spec
+        self.encoding = encoding
         self.max_modes = max_modes
         self.max_fit_rows = max_fit_rows
         self.point_mass_share = point_mass_share
@@ -93,7 +102,47 @@ class NumericTransformer:
                     self.half_widths_[j] = float(max(self.half_widths_[j], dev[k == j].max() / (_ALPHA_CLIP - 0.005)))
         self.step_ = self._resolution(finite)
         self.has_missing_mode_ = bool(self.spec.nullable)
+        self.encoding_ = self.encoding
+        self.knots_, self.cdf_ = [], []
+        if self.encoding == "quantile" and means:
+            self._fit_quantile(residual, rng)
         return self
+
+    def _fit_quantile(self, residual: np.ndarray, rng: np.random.Generator) -> None:
+        """Knots of a piecewise-linear CDF of the non-point values.
+
+        The knots are equal-mass points of the fitted mixture between the schema's bounds (no
+        training value is stored), and the CDF at each knot is the share of values below it
+        (counts, with the values dequantised over their grid step).  At most one knot per
+        ``ROWS_PER_KNOT`` values, so a small table is described coarsely."""
+        from scipy.special import ndtr
+
+        lo = (float(self.spec.min) - self.center_) / self.scale_
+        hi = (float(self.spec.max) - self.center_) / self.scale_
+        if not hi > lo:
+            hi = lo + 1e-9
+        grid = np.linspace(lo, hi, 8193)
+        means, stds, weights = (np.asarray(v) for v in (self.means_, self.stds_, self.weights_))
+        mix = (weights * ndtr((grid[:, None] - means) / stds)).sum(axis=1)
+        mix = (mix - mix[0]) / max(mix[-1] - mix[0], 1e-300)
+        k = int(np.clip(len(residual) // ROWS_PER_KNOT, MIN_KNOTS, MAX_KNOTS))
+        knots = np.unique(np.interp(np.linspace(0.0, 1.0, k + 1), mix + np.linspace(0, 1e-9, len(mix)), grid))
+        knots[0], knots[-1] = lo, hi
+        z = self._dequantise(residual, rng)
+        counts = np.bincount(np.searchsorted(knots, z, side="left").clip(1, len(knots) - 1) - 1,
+                             minlength=len(knots) - 1).astype(float)
+        # A whisper of uniform mass keeps the CDF strictly increasing (so it inverts).
+        counts += 1e-6 * max(counts.sum(), 1.0) / len(counts)
+        cdf = np.concatenate([[0.0], np.cumsum(counts)]) / counts.sum()
+        self.knots_ = [float(v) for v in knots]
+        self.cdf_ = [float(v) for v in cdf]
+        self.means_, self.stds_, self.weights_, self.half_widths_ = [0.0], [1.0], [1.0], [1.0]
+
+    def _dequantise(self, z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Spread values that lie on a grid uniformly over their grid cell (in z units)."""
+        if self.step_ > 0:
+            return z + (rng.random(len(z)) - 0.5) * (self.step_ / self.scale_)
+        return z
 
     def _map_modes(self, z: np.ndarray) -> np.ndarray:
         means, stds, weights = (np.asarray(v) for v in (self.means_, self.stds_, self.weights_))
@@ -187,6 +236,13 @@ class NumericTransformer:
                 # map it to the nearest point mass.
                 points = np.asarray(self.points_)
                 mode[rest] = np.abs(z[rest, None] - points[None, :]).argmin(axis=1)
+            elif self.encoding_ == "quantile":
+                from scipy.special import ndtri
+
+                cdf = np.interp(self._dequantise(z[rest], rng), self.knots_, self.cdf_)
+                u = ndtri(np.clip(cdf, 1e-6, 1 - 1e-6))
+                alpha[rest] = np.clip(u / _Q_SCALE, -_ALPHA_CLIP, _ALPHA_CLIP)
+                mode[rest] = n_points
             else:
                 means = np.asarray(self.means_)
                 stds = np.asarray(self.stds_)
@@ -223,6 +279,11 @@ class NumericTransformer:
         width = np.concatenate([np.zeros(n_points), np.asarray(self.half_widths_, dtype=float),
                                 [0.0] * int(self.has_missing_mode_)])
         z = center[mode] + np.clip(alpha, -1, 1) * width[mode]
+        if self.encoding_ == "quantile" and self.knots_:
+            from scipy.special import ndtr
+
+            cont = mode == n_points
+            z[cont] = np.interp(ndtr(_Q_SCALE * np.clip(alpha[cont], -1, 1)), self.cdf_, self.knots_)
         with np.errstate(over="ignore"):  # near the float64 limit: +-inf, clipped to the range below
             x = z * self.scale_ + self.center_
         lo, hi = self.spec.min, self.spec.max
@@ -257,7 +318,8 @@ class NumericTransformer:
     def get_state(self) -> dict:
         return {"center": self.center_, "scale": self.scale_, "points": self.points_,
                 "means": self.means_, "stds": self.stds_, "weights": self.weights_,
-                "half_widths": self.half_widths_, "step": self.step_, "missing_mode": self.has_missing_mode_}
+                "half_widths": self.half_widths_, "step": self.step_, "missing_mode": self.has_missing_mode_,
+                "encoding": self.encoding_, "knots": self.knots_, "cdf": self.cdf_}
 
     def set_state(self, state: dict) -> "NumericTransformer":
         self.center_ = float(state["center"])
@@ -269,4 +331,7 @@ class NumericTransformer:
         self.half_widths_ = [float(v) for v in state["half_widths"]]
         self.step_ = float(state["step"])
         self.has_missing_mode_ = bool(state["missing_mode"])
+        self.encoding_ = str(state.get("encoding", "modes"))
+        self.knots_ = [float(v) for v in state.get("knots", [])]
+        self.cdf_ = [float(v) for v in state.get("cdf", [])]
         return self

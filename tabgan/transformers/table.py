@@ -66,8 +66,10 @@ class TableTransformer:
         Bound on the rows used to fit each numeric column's mixture.
     """
 
-    def __init__(self, schema: Schema, *, max_fit_rows: int = 10_000, point_mass_share: float = 0.05):
+    def __init__(self, schema: Schema, *, max_fit_rows: int = 10_000, point_mass_share: float = 0.05,
+                 numeric_encoding: str = "modes"):
         self.schema = schema
+        self.numeric_encoding = numeric_encoding
         self.max_fit_rows = max_fit_rows
         self.point_mass_share = point_mass_share
         self.columns_: list = []
@@ -75,7 +77,8 @@ class TableTransformer:
     def _make(self, spec):
         if spec.is_discrete:
             return CategoricalTransformer(spec)
-        return NumericTransformer(spec, max_fit_rows=self.max_fit_rows, point_mass_share=self.point_mass_share)
+        return NumericTransformer(spec, max_fit_rows=self.max_fit_rows, point_mass_share=self.point_mass_share,
+                                  encoding=self.numeric_encoding)
 
     def fit(self, df: pd.DataFrame, rng: np.random.Generator) -> "TableTransformer":
         self.columns_ = [self._make(spec).fit(df[spec.name], rng) for spec in self.schema]
@@ -115,11 +118,13 @@ class TableTransformer:
     # ------------------------------------------------------------------ state
     def get_state(self) -> dict:
         return {"max_fit_rows": self.max_fit_rows, "point_mass_share": self.point_mass_share,
+                "numeric_encoding": self.numeric_encoding,
                 "columns": [col.get_state() for col in self.columns_]}
 
     @classmethod
     def from_state(cls, schema: Schema, state: dict) -> "TableTransformer":
-        self = cls(schema, max_fit_rows=state["max_fit_rows"], point_mass_share=state["point_mass_share"])
+        self = cls(schema, max_fit_rows=state["max_fit_rows"], point_mass_share=state["point_mass_share"],
+                   numeric_encoding=state.get("numeric_encoding", "modes"))
         self.columns_ = [self._make(spec).set_state(s) for spec, s in zip(schema, state["columns"])]
         self._build_layout()
         return self
