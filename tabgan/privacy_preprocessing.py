@@ -52,6 +52,9 @@ POOLED_LABEL = "<other>"
 K_MIN, K_MAX = -20, 64
 #: Each kept coarse bin is cut into this many equal sub-bins for the fine histogram.
 SUB_BINS = 8
+#: An integer column's kept bin holding at most this many integers is cut one bin per integer,
+#: so a common value (adult's 40 hours a week) can be released as a point mass.
+MAX_INTEGER_BINS = 64
 #: A noisy count is trusted above this many standard deviations of its noise.
 KEEP_Z = 3.0
 #: Gaussian mixture modes per numeric column (equal-mass intervals), as CTGAN's 10.
@@ -141,10 +144,20 @@ def _fine_grid(coarse_counts: np.ndarray, sigma: float, spec: ColumnSpec) -> tup
             lo, hi = max(lo, spec.min), min(hi, spec.max)
             if hi <= lo:
                 continue
-        edges.append(np.linspace(lo, hi, SUB_BINS + 1))
+        edges.append(_sub_edges(lo, hi, spec))
     if not edges and not points and spec.public.get("bounds") and spec.max > spec.min:
-        edges.append(np.linspace(spec.min, spec.max, SUB_BINS + 1))
+        edges.append(_sub_edges(spec.min, spec.max, spec))
     return points, edges
+
+
+def _sub_edges(lo: float, hi: float, spec: ColumnSpec) -> np.ndarray:
+    """Edges of the fine sub-bins of ``[lo, hi)``: one per integer for a narrow integer bin,
+    else :data:`SUB_BINS` equal ones."""
+    if spec.kind == "integer":
+        first, last = math.ceil(lo), math.ceil(hi) - 1  # integers in [lo, hi)
+        if 0 <= last - first < MAX_INTEGER_BINS:
+            return np.arange(first, last + 2, dtype=np.float64)
+    return np.linspace(lo, hi, SUB_BINS + 1)
 
 
 # --------------------------------------------------------------------------- release
@@ -253,16 +266,18 @@ def _fine_counts(values: np.ndarray, edges: list[np.ndarray]) -> np.ndarray:
     interval's, clipped, when it falls in a gap or outside)."""
     starts = np.asarray([e[0] for e in edges])
     ends = np.asarray([e[-1] for e in edges])
-    counts = np.zeros(len(edges) * SUB_BINS, dtype=np.int64)
+    sizes = np.asarray([len(e) - 1 for e in edges])
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    counts = np.zeros(int(offsets[-1]), dtype=np.int64)
     if len(values) == 0:
         return counts
     # Nearest interval: distance 0 inside, else to the closer end.
     dist = np.maximum(starts[None, :] - values[:, None], 0) + np.maximum(values[:, None] - ends[None, :], 0)
     which = dist.argmin(axis=1)
-    lo = starts[which]
-    width = (ends[which] - lo) / SUB_BINS
-    sub = np.clip(np.floor((values - lo) / np.where(width > 0, width, 1.0)), 0, SUB_BINS - 1).astype(np.int64)
-    np.add.at(counts, which * SUB_BINS + sub, 1)
+    for i, e in enumerate(edges):  # one vectorised pass per interval (a few dozen at most)
+        v = values[which == i]
+        sub = np.clip(np.searchsorted(e, v, side="right") - 1, 0, sizes[i] - 1)
+        counts[offsets[i]: offsets[i + 1]] += np.bincount(sub, minlength=sizes[i])
     return counts
 
 
@@ -402,8 +417,14 @@ def _build_numeric(spec: ColumnSpec, col: dict, sigma_coarse: float, sigma_fine:
         "missing_mode": bool(nullable),
         "encoding": encoding, "knots": [], "cdf": [],
     }
+    cont = [float(v) for v in share]
     if encoding == "quantile" and intervals and len(mass) and mass.sum() > 0:
         state.update(_quantile_state(lefts, rights, mass, center, scale))
+        cont = [float(mass.sum())]
+    # Target share of each mode (points, continuous part, missing), for the calibration.
+    modes = [pmass[i] for i in order] + cont + ([max(float(coarse[0]), 0.0)] if nullable else [])
+    total = sum(modes)
+    state["mode_probs"] = [m / total for m in modes] if total > 0 else [1.0 / len(modes)] * len(modes)
     new = ColumnSpec.from_dict({**spec.to_dict(), "min": lo, "max": hi, "nullable": bool(nullable)})
     return new, state
 

@@ -23,7 +23,8 @@ from .sampling import ConditionalSampler
 from .schema import Schema, infer_schema, to_json_scalar
 from .training.callbacks import History, HistoryCallback, LogCallback, ProgressBar
 from .training.device import resolve_device
-from .transformers.numeric import ENCODINGS
+from .calibration import Calibration, fit_calibration
+from .transformers.numeric import _ALPHA_CLIP, _Q_SCALE, ENCODINGS
 from .training.loop import TrainingState, train
 from .training.selection import BestGeneratorCallback, Discretizer
 from .transformers import TableTransformer
@@ -114,6 +115,12 @@ class Synthesizer(BaseEstimator):
         and column-pair distributions of 5,000 generated rows against 5,000 real ones) and keep
         the best one rather than the last: GAN losses say little about quality and the
         generator oscillates. Off under differential privacy (the check reads the table).
+    calibrate : bool
+        After training, match the generator's one-dimensional marginals to the model's own
+        targets (level frequencies, the share of each numeric mode, standard-normal quantile
+        scores) with logit offsets and monotone score maps fitted on generated rows (see
+        :mod:`tabgan.calibration`). Post-processing: it reads no training row, so it is free
+        under differential privacy too.
     device : str
         ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
     random_state : int, numpy Generator or None
@@ -160,6 +167,7 @@ class Synthesizer(BaseEstimator):
         max_fit_rows: int = 10_000,
         numeric_encoding: str = "modes",
         keep_best: bool = True,
+        calibrate: bool = True,
         device: str = "auto",
         random_state=None,
         verbose: bool = True,
@@ -182,6 +190,7 @@ class Synthesizer(BaseEstimator):
         self.max_fit_rows = max_fit_rows
         self.numeric_encoding = numeric_encoding
         self.keep_best = keep_best
+        self.calibrate = calibrate
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -285,7 +294,7 @@ class Synthesizer(BaseEstimator):
         seq = resolve_seed(self.random_state) if resume is None else ckpt.seed_from(resume[0])
         if resume is not None:
             ckpt.check_resume_matches(resume[0], self._json_params(), schema.to_dict(), resume_from)
-        s_encode, s_init, s_train, s_sample, s_check = seq.spawn(5)
+        s_encode, s_init, s_train, s_sample, s_check, s_calibrate = seq.spawn(6)
         device = resolve_device(self.device)
         logger.info("tabgan: training on %s", device)
 
@@ -355,12 +364,17 @@ class Synthesizer(BaseEstimator):
                         selector.best_epoch, selector.best_score)
 
         generator.eval()
+        sampler = ConditionalSampler(level_probs, device)  # level probabilities only, no rows
+        # Targets: the frequency of every level and every numeric mode (counts, no rows).
+        targets = [np.bincount(codes_np[:, j], minlength=int(w)) / n for j, w in enumerate(layout.code_widths)]
+        calibration = self._fit_calibration(generator, sampler, head, transformer, device, targets, s_calibrate)
         # Fitted state is assigned only now, so an interrupted fit leaves the estimator unfitted.
         self.schema_ = schema
         self.transformer_ = transformer
         self.generator_ = generator
         self.discriminator_ = discriminator
-        self.sampler_ = ConditionalSampler(level_probs, device)  # level probabilities only, no rows
+        self.sampler_ = sampler
+        self.calibration_ = calibration
         self.head_ = head
         self.history_ = history
         self.privacy_spent_ = None
@@ -576,7 +590,32 @@ class Synthesizer(BaseEstimator):
 
     def _parts(self) -> "_Parts":
         return _Parts(self.generator_, self.sampler_, self.head_, self.transformer_, self.device_,
-                      int(self.embedding_dim))
+                      int(self.embedding_dim), self.calibration_)
+
+    def _fit_calibration(self, generator, sampler, head, transformer, device, targets: list,
+                         seq: np.random.SeedSequence) -> Calibration | None:
+        """Offsets and score maps towards ``targets`` (one per code column), or None when off."""
+        if not self.calibrate:
+            return None
+        parts = _Parts(generator, sampler, head, transformer, device, int(self.embedding_dim))
+        layout = parts.transformer.layout_
+        gumbel_mask, level_bias = _output_masks(parts)
+        gen = torch_generator(seq, parts.device)
+
+        def generate(n: int, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            b = level_bias + torch.as_tensor(bias, dtype=level_bias.dtype, device=parts.device)
+            f, c = _generate_chunk(parts, n, [], {}, gen, gumbel_mask, b)
+            return f.cpu().numpy(), c.cpu().numpy()
+
+        was_training = parts.generator.training
+        parts.generator.eval()
+        try:
+            with torch.inference_mode():
+                return fit_calibration(generate, width=layout.width, code_offsets=layout.code_offsets,
+                                       targets=targets, quantile_floats=parts.transformer.quantile_floats(),
+                                       q_scale=_Q_SCALE, alpha_clip=_ALPHA_CLIP)
+        finally:
+            parts.generator.train(was_training)
 
     def _generate(self, n: int, parsed: list[tuple[int, int]], seq: np.random.SeedSequence,
                   chunk_size: int, parts: "_Parts | None" = None) -> tuple[np.ndarray, np.ndarray]:
@@ -613,6 +652,8 @@ class Synthesizer(BaseEstimator):
         finally:
             parts.generator.train(was_training)
         floats = np.concatenate(kept_f)[:n] if kept_f else np.zeros((0, len(layout.float_positions)), np.float32)
+        if parts.calibration is not None:
+            floats = parts.calibration.map_floats(floats)
         codes = np.concatenate(kept_c)[:n] if kept_c else np.zeros((0, len(layout.code_offsets)), np.int64)
         return floats, codes
 
@@ -639,6 +680,7 @@ class Synthesizer(BaseEstimator):
             "epochs_trained": self.epochs_,
             "sample_entropy": str(self._sample_entropy),
             "sample_calls": self._sample_calls,
+            "calibration": None if self.calibration_ is None else self.calibration_.get_state(),
         }
         write_model_file(path, meta=meta, tensors={"generator": self.generator_.state_dict()})
 
@@ -684,6 +726,8 @@ class Synthesizer(BaseEstimator):
         model.feature_names_in_ = np.asarray(schema.names, dtype=object)
         model._sample_entropy = int(meta["sample_entropy"])
         model._sample_calls = int(meta.get("sample_calls", 0))
+        cal = meta.get("calibration")
+        model.calibration_ = None if cal is None else Calibration.from_state(cal)
         return model
 
 
@@ -697,6 +741,7 @@ class _Parts:
     transformer: TableTransformer
     device: torch.device
     embedding_dim: int
+    calibration: Calibration | None = None
 
 
 def _generate_chunk(parts: _Parts, batch: int, parsed, disc_index, gen, gumbel_mask, level_bias):
@@ -729,4 +774,6 @@ def _output_masks(parts: _Parts) -> tuple[torch.Tensor, torch.Tensor]:
         unseen = np.flatnonzero(np.asarray(probs) <= 0)
         if len(unseen) and len(unseen) < len(probs):
             bias[torch.as_tensor(int(off) + unseen, device=device)] = float("-inf")
+    if parts.calibration is not None:
+        bias += torch.as_tensor(parts.calibration.bias, dtype=bias.dtype, device=device)
     return gumbel_mask, bias

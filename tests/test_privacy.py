@@ -79,7 +79,8 @@ def test_saved_model_is_a_function_of_metadata_and_ledger_releases(dp_model, pri
     dp_model.save(path)
     meta, states = read_model_file(path)
     assert set(meta) <= {"tabgan_version", "params", "schema", "transformer", "level_probs", "privacy_spent",
-                         "epochs_trained", "sample_entropy", "sample_calls"}, "new data-derived field? trace it"
+                         "epochs_trained", "sample_entropy", "sample_calls", "calibration"}, \
+        "new data-derived field? trace it"
     assert set(states) == {"generator"}  # weights trained against the DP critic only
     rel = dp_model._dp_release
     # Every release is a mechanism of the ledger, with the noise the ledger states.
@@ -99,6 +100,16 @@ def test_saved_model_is_a_function_of_metadata_and_ledger_releases(dp_model, pri
     assert rebuilt.schema.to_dict() == meta["schema"]
     assert rebuilt.transformer_state["columns"] == meta["transformer"]["columns"]
     assert [p.tolist() for p in rebuilt.level_probs] == meta["level_probs"]
+    # The calibration is post-processing of the DP generator towards targets rebuilt from the
+    # releases: refitting it from the saved generator and those targets gives it back.
+    from tabgan._random import resolve_seed
+
+    loaded = Synthesizer.load(path)
+    levels = iter(rebuilt.level_probs)
+    targets = [c["mode_probs"] if "mode_probs" in c else next(levels) for c in rebuilt.transformer_state["columns"]]
+    again = loaded._fit_calibration(loaded.generator_, loaded.sampler_, loaded.head_, loaded.transformer_,
+                                    loaded.device_, targets, resolve_seed(SMALL["random_state"]).spawn(7)[6])
+    assert meta["calibration"] is not None and again.get_state() == meta["calibration"]
     # ... and no exact statistic of the private table is in the file.
     text = json.dumps(meta)
     assert '"zz"' not in text

@@ -419,11 +419,12 @@ def fit_private(est, data, metadata=None, discrete_columns=None) -> dict:
     plan = PrivacyPlan.make(float(est.epsilon), float(est.delta), schema, float(est.preprocessing_epsilon_share))
 
     seq = resolve_seed(est.random_state)
-    s_encode, s_init, s_train, s_sample, s_noise, s_release = seq.spawn(6)
+    s_encode, s_init, s_train, s_sample, s_noise, s_release, s_calibrate = seq.spawn(7)
     device = resolve_device(est.device)
     rel = release(data, schema, plan.rho, plan.delta_threshold, numpy_generator(s_release))
     built = build(rel, schema, nullable_public=nullable_public, numeric_encoding=est.numeric_encoding)
     from ..transformers import TableTransformer
+    from ..transformers.numeric import NumericTransformer
 
     transformer = TableTransformer.from_state(built.schema, built.transformer_state)
     floats_np, codes_np = transformer.transform(private_frame(data, built), numpy_generator(s_encode))
@@ -475,12 +476,18 @@ def fit_private(est, data, metadata=None, discrete_columns=None) -> dict:
     done = train(state, epochs, spe, callbacks, d_step=dp_discriminator_step, g_step=dp_generator_step,
                  should_stop=lambda: not accountant.can_step(d_steps))
     generator.eval()
+    sampler_out = ConditionalSampler(built.level_probs, device)
+    # Calibration targets from the releases only: noisy level frequencies and mode shares.
+    level_iter = iter(built.level_probs)
+    targets = [col.mode_probs_ if isinstance(col, NumericTransformer) else next(level_iter)
+               for col in transformer.columns_]
+    calibration = est._fit_calibration(generator, sampler_out, head, transformer, device, targets, s_calibrate)
     ledger = accountant.ledger(rel, plan_releases(schema), float(est.max_grad_norm))
     if ledger["epsilon"] > plan.epsilon or ledger["delta"] > plan.delta * (1 + 1e-12):  # pragma: no cover
         raise RuntimeError(f"privacy ledger {ledger['epsilon']}, {ledger['delta']} exceeds the target")
     return {
         "schema_": built.schema, "transformer_": transformer, "generator_": generator,
-        "discriminator_": gsm._module, "sampler_": ConditionalSampler(built.level_probs, device), "head_": head,
+        "discriminator_": gsm._module, "sampler_": sampler_out, "head_": head, "calibration_": calibration,
         "history_": history, "privacy_spent_": ledger, "device_": device, "epochs_": done,
         "n_features_in_": len(built.schema), "feature_names_in_": np.asarray(built.schema.names, dtype=object),
         "_sample_entropy": int(s_sample.generate_state(1, dtype=np.uint64)[0]), "_sample_calls": 0,

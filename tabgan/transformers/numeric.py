@@ -104,6 +104,7 @@ class NumericTransformer:
         self.has_missing_mode_ = bool(self.spec.nullable)
         self.encoding_ = self.encoding
         self.knots_, self.cdf_ = [], []
+        self.mode_probs_ = None  # set from DP releases only; a plain fit counts the encoded modes
         if self.encoding == "quantile" and means:
             self._fit_quantile(residual, rng)
         return self
@@ -319,7 +320,8 @@ class NumericTransformer:
         return {"center": self.center_, "scale": self.scale_, "points": self.points_,
                 "means": self.means_, "stds": self.stds_, "weights": self.weights_,
                 "half_widths": self.half_widths_, "step": self.step_, "missing_mode": self.has_missing_mode_,
-                "encoding": self.encoding_, "knots": self.knots_, "cdf": self.cdf_}
+                "encoding": self.encoding_, "knots": self.knots_, "cdf": self.cdf_,
+                "mode_probs": self.mode_probs_}
 
     def set_state(self, state: dict) -> "NumericTransformer":
         self.center_ = float(state["center"])
@@ -334,4 +336,5 @@ class NumericTransformer:
         self.encoding_ = str(state.get("encoding", "modes"))
         self.knots_ = [float(v) for v in state.get("knots", [])]
         self.cdf_ = [float(v) for v in state.get("cdf", [])]
+        self.mode_probs_ = state.get("mode_probs")
         return self

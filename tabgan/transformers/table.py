@@ -115,6 +115,16 @@ class TableTransformer:
         frame = pd.DataFrame({name: s.reset_index(drop=True) for name, s in out.items()})
         return frame[self.schema.names]
 
+    def quantile_floats(self) -> dict[int, tuple[int, int]]:
+        """Float index of every quantile-encoded score -> (its code column, the continuous mode)."""
+        out, fpos, cpos = {}, 0, 0
+        for col in self.columns_:
+            if getattr(col, "encoding_", None) == "quantile" and col.knots_:
+                out[fpos] = (cpos, len(col.points_))
+            fpos += sum(s.width for s in col.spans if s.activation == "tanh")
+            cpos += sum(1 for s in col.spans if s.activation == "softmax")
+        return out
+
     # ------------------------------------------------------------------ state
     def get_state(self) -> dict:
         return {"max_fit_rows": self.max_fit_rows, "point_mass_share": self.point_mass_share,
