@@ -35,8 +35,8 @@ ANCHORS = {
     ("PATE-CTGAN", 1): (0.558, 0.652, 0.464, 0.347, 1.000, 0.506),
 }
 
-#: The DP settings the benchmark runs (recorded in the JSON); see docs/privacy.md.
-DP_PARAMS = {"batch_size": 1000, "discriminator_dims": (128, 128), "generator_dims": (256, 256)}
+#: The benchmark runs tabgan's own DP defaults (``tabgan.synthesizer.DP_DEFAULTS``) unless an
+#: option below overrides one; the JSON records every parameter of every run.
 
 
 def parse_args(argv=None):
@@ -44,7 +44,7 @@ def parse_args(argv=None):
     p.add_argument("--epsilons", type=float, nargs="+", default=[1.0, 3.0, 10.0])
     p.add_argument("--delta", type=float, default=1e-5)
     p.add_argument("--epochs", type=int, default=None, help="tabgan epochs (default: its own)")
-    p.add_argument("--batch-size", type=int, default=DP_PARAMS["batch_size"])
+    p.add_argument("--batch-size", type=int, default=None, help="expected rows per DP step (default: tabgan's)")
     p.add_argument("--lr", type=float, default=None, help="generator and discriminator learning rate")
     p.add_argument("--data-dir", default=str(HERE.parent.parent / "shared" / "datasets"))
     p.add_argument("--out", default=None, help="JSON output (default: benchmarks/results/dp_adult.json)")
@@ -74,7 +74,9 @@ def main(argv=None) -> int:
 
     rows = []
     for eps in args.epsilons:
-        params = dict(DP_PARAMS, batch_size=args.batch_size)
+        params = {}
+        if args.batch_size is not None:
+            params["batch_size"] = args.batch_size
         if args.epochs is not None:
             params["epochs"] = args.epochs
         if args.lr is not None:
@@ -92,7 +94,10 @@ def main(argv=None) -> int:
                 f"noise {sgd['noise_multiplier']:.2f}")
         print(f"  epsilon {eps}: fit {fit_s:.0f} s; {note}", flush=True)
         row = C.score(f"tabgan eps={eps:g}", train, holdout, synthetic, meta, fit_s=fit_s, sample_s=sample_s,
-                      note=note, extra={"privacy_spent": ledger, "params": C._jsonable(params),
+                      note=note, extra={"privacy_spent": ledger, "params": C._jsonable({**model.get_params(), "settings": {
+                                          k: model.setting(k) for k in ("epochs", "batch_size", "generator_dims",
+                                                                        "discriminator_dims", "generator_lr",
+                                                                        "discriminator_lr")}}),
                                         "epochs_trained": model.epochs_})
         rows.append(row)
         print(f"  scored in {row['score_s']:.0f} s: quality {row['quality']:.3f}, TSTR "

@@ -50,7 +50,7 @@ def _add_fit_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, default=defaults["epochs"],
                         help=f"training epochs (default: {defaults['epochs']}, i.e. automatic)")
     parser.add_argument("--batch-size", type=int, default=defaults["batch_size"],
-                        help=f"rows per step (default: {defaults['batch_size']})")
+                        help="rows per step (default: 500, or 1000 under differential privacy)")
     parser.add_argument("--device", default=defaults["device"], help=f"default: {defaults['device']}")
     parser.add_argument("--seed", type=int, default=defaults["random_state"], help="random_state")
     for name in ("epsilon", "delta"):

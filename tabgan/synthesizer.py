@@ -47,6 +47,13 @@ GP_SHARE = 0.25
 CHECKS_PER_FIT = 20
 #: Rejection sampling for conditions gives up after this many generated chunks.
 MAX_CONDITION_ROUNDS = 50
+#: What a parameter left at ``None`` means (see :meth:`Synthesizer.setting`).
+DEFAULTS = {"epochs": None, "batch_size": 500, "generator_dims": (256,), "discriminator_dims": (256, 256),
+            "generator_lr": 2e-4, "discriminator_lr": 2e-4}
+#: ... and under differential privacy: every step spends budget, so few epochs of large
+#: (expected) batches, a smaller critic and larger steps. Measured on adult at epsilon 1, 3, 10.
+DP_DEFAULTS = {"epochs": 12, "batch_size": 1000, "generator_dims": (256, 256), "discriminator_dims": (128, 128),
+               "generator_lr": 1e-3, "discriminator_lr": 1e-3}
 
 
 def _positive_int(name: str, value, *, allow_none: bool = False, minimum: int = 1) -> None:
@@ -77,20 +84,29 @@ class Synthesizer(BaseEstimator):
     epochs : int or None
         Passes over the table. ``None`` picks about 6,000 generator steps, bounded to
         [10, 1000] epochs (115 epochs on adult's 26k rows, 1,000 on a 344-row table): small
-        tables need many passes, large ones fewer.
-    batch_size : int
-        Rows per step (500, as CTGAN). Capped at a quarter of the table (so an epoch has at least
-        four steps) and rounded down to a multiple of ``pac``.
+        tables need many passes, large ones fewer. Under differential privacy ``None`` is 12
+        epochs (every step spends budget; see ``DP_DEFAULTS``).
+
+    ``batch_size``, ``generator_dims``, ``discriminator_dims``, ``generator_lr`` and
+    ``discriminator_lr`` left at ``None`` take ``DEFAULTS``, or ``DP_DEFAULTS`` when ``epsilon``
+    is set: a noisy critic needs larger batches, a smaller critic and larger steps (on adult at
+    epsilon 1, learning rates 1e-3 against 2e-4 raised ML efficacy from 0.61 to 0.77 and, with
+    calibration, quality from 0.83 to 0.86).
+
+    batch_size : int or None
+        Rows per step (500, as CTGAN; 1,000 expected rows under DP). Capped at a quarter of the
+        table (so an epoch has at least four steps) and rounded down to a multiple of ``pac``.
     embedding_dim : int
         Size of the generator's noise input (128, as CTGAN).
-    generator_dims, discriminator_dims : tuple of int
-        Hidden layer sizes. The discriminator has CTGAN's (256, 256); the generator one
+    generator_dims, discriminator_dims : tuple of int or None
+        Hidden layer sizes (under DP: (256, 256) and (128, 128)). The discriminator has CTGAN's
+        (256, 256); the generator one
         residual layer of 256 rather than CTGAN's two (fewer operations per row). In single
         150-epoch runs on adult with pac 1, one layer scored pair trends 0.921 and detection
         0.832 against 0.898 and 0.856 for two (that run also had the full-batch gradient
         penalty, so the comparison is indicative).
-    generator_lr, discriminator_lr : float
-        Adam learning rates (2e-4, as CTGAN, with betas (0.5, 0.9)).
+    generator_lr, discriminator_lr : float or None
+        Adam learning rates (2e-4, as CTGAN, with betas (0.5, 0.9); 1e-3 under DP).
     weight_decay : float
         Adam weight decay of the generator (1e-6, as CTGAN).
     pac : int
@@ -154,12 +170,12 @@ class Synthesizer(BaseEstimator):
         self,
         *,
         epochs: int | None = None,
-        batch_size: int = 500,
+        batch_size: int | None = None,
         embedding_dim: int = 128,
-        generator_dims: tuple[int, ...] = (256,),
-        discriminator_dims: tuple[int, ...] = (256, 256),
-        generator_lr: float = 2e-4,
-        discriminator_lr: float = 2e-4,
+        generator_dims: tuple[int, ...] | None = None,
+        discriminator_dims: tuple[int, ...] | None = None,
+        generator_lr: float | None = None,
+        discriminator_lr: float | None = None,
         weight_decay: float = 1e-6,
         pac: int = 1,
         discriminator_steps: int = 1,
@@ -202,7 +218,7 @@ class Synthesizer(BaseEstimator):
     # ------------------------------------------------------------------ validation
     def _validate_params(self) -> None:
         _positive_int("epochs", self.epochs, allow_none=True)
-        _positive_int("batch_size", self.batch_size)
+        _positive_int("batch_size", self.batch_size, allow_none=True)
         _positive_int("embedding_dim", self.embedding_dim)
         _positive_int("pac", self.pac)
         _positive_int("discriminator_steps", self.discriminator_steps)
@@ -211,12 +227,15 @@ class Synthesizer(BaseEstimator):
             raise ValueError(f"numeric_encoding must be one of {ENCODINGS}; got {self.numeric_encoding!r}.")
         for name in ("generator_dims", "discriminator_dims"):
             dims = getattr(self, name)
+            if dims is None:
+                continue
             if not isinstance(dims, (tuple, list)) or not all(
                 isinstance(d, numbers.Integral) and not isinstance(d, bool) and d > 0 for d in dims
             ):
                 raise ValueError(f"{name} must be a tuple of positive integers; got {dims!r}.")
-        _positive_float("generator_lr", self.generator_lr)
-        _positive_float("discriminator_lr", self.discriminator_lr)
+        for name in ("generator_lr", "discriminator_lr"):
+            if getattr(self, name) is not None:
+                _positive_float(name, getattr(self, name))
         _positive_float("weight_decay", self.weight_decay, allow_zero=True)
         _positive_float("gradient_penalty", self.gradient_penalty, allow_zero=True)
         resolve_device(self.device)
@@ -237,10 +256,18 @@ class Synthesizer(BaseEstimator):
             )
 
     # ------------------------------------------------------------------ fit
+    def setting(self, name: str):
+        """The value ``name`` takes in a fit: the parameter, or its default for this mode
+        (``DP_DEFAULTS`` when ``epsilon`` is set, else ``DEFAULTS``) when it is ``None``."""
+        value = getattr(self, name)
+        if value is not None:
+            return value
+        return (DP_DEFAULTS if self.epsilon is not None else DEFAULTS).get(name)
+
     def _resolve_epochs(self, n_rows: int, batch: int) -> tuple[int, int]:
         steps_per_epoch = max(1, n_rows // batch)
-        if self.epochs is not None:
-            return int(self.epochs), steps_per_epoch
+        if self.setting("epochs") is not None:
+            return int(self.setting("epochs")), steps_per_epoch
         epochs = int(np.clip(round(AUTO_STEPS / steps_per_epoch), MIN_EPOCHS, MAX_EPOCHS))
         return epochs, steps_per_epoch
 
@@ -310,7 +337,7 @@ class Synthesizer(BaseEstimator):
 
         pac = int(min(self.pac, n))
         # At most a quarter of the table, so that even a small table gets several steps per epoch.
-        batch = min(int(self.batch_size), max(n // 4, pac))
+        batch = min(int(self.setting("batch_size")), max(n // 4, pac))
         # A multiple of pac, and at least two rows (batch normalisation needs two).
         batch = max(2 * pac, batch - batch % pac)
         epochs, steps_per_epoch = self._resolve_epochs(n, batch)
@@ -324,9 +351,9 @@ class Synthesizer(BaseEstimator):
         init_parameters(discriminator, init_gen)
         train_gen = torch_generator(s_train, device)
         discriminator.use_generator(train_gen)
-        opt_g = torch.optim.Adam(generator.parameters(), lr=self.generator_lr, betas=(0.5, 0.9),
+        opt_g = torch.optim.Adam(generator.parameters(), lr=self.setting("generator_lr"), betas=(0.5, 0.9),
                                  weight_decay=self.weight_decay)
-        opt_d = torch.optim.Adam(discriminator.parameters(), lr=self.discriminator_lr, betas=(0.5, 0.9),
+        opt_d = torch.optim.Adam(discriminator.parameters(), lr=self.setting("discriminator_lr"), betas=(0.5, 0.9),
                                  weight_decay=self.weight_decay)
         state = TrainingState(
             generator=generator, discriminator=discriminator, head=head, opt_g=opt_g, opt_d=opt_d,
@@ -406,8 +433,8 @@ class Synthesizer(BaseEstimator):
                                      n_check)
 
     def _build_networks(self, layout, cond_width: int, pac: int, device):
-        generator = Generator(int(self.embedding_dim) + cond_width, tuple(self.generator_dims), layout.width)
-        discriminator = Discriminator(layout.width + cond_width, tuple(self.discriminator_dims), pac)
+        generator = Generator(int(self.embedding_dim) + cond_width, tuple(self.setting("generator_dims")), layout.width)
+        discriminator = Discriminator(layout.width + cond_width, tuple(self.setting("discriminator_dims")), pac)
         head = OutputHead(torch.as_tensor(layout.float_positions, device=device), layout.code_offsets.tolist(),
                           layout.code_widths.tolist())
         return generator.to(device), discriminator.to(device), head
@@ -661,7 +688,8 @@ class Synthesizer(BaseEstimator):
     def _json_params(self) -> dict:
         params = self.get_params()
         for key in ("generator_dims", "discriminator_dims"):
-            params[key] = [int(v) for v in params[key]]
+            if params[key] is not None:
+                params[key] = [int(v) for v in params[key]]
         rs = params["random_state"]
         params["random_state"] = int(rs) if isinstance(rs, numbers.Integral) else None
         params["device"] = str(params["device"])
@@ -693,8 +721,9 @@ class Synthesizer(BaseEstimator):
 
         try:
             params = dict(meta["params"])
-            params["generator_dims"] = tuple(params["generator_dims"])
-            params["discriminator_dims"] = tuple(params["discriminator_dims"])
+            for key in ("generator_dims", "discriminator_dims"):
+                if params.get(key) is not None:
+                    params[key] = tuple(params[key])
             if device is not None:
                 params["device"] = device
             elif params.get("device") not in ("auto", "cpu"):

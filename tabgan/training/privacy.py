@@ -239,7 +239,7 @@ def _check_budget(est, schema: Schema, n_rows: int) -> None:
 def _schedule(est, n_hat: float) -> tuple[int, float, int, int]:
     """Batch (expected real rows per step), sampling rate, epochs and steps per epoch."""
     n = max(int(round(n_hat)), 1)
-    batch = max(1, min(int(est.batch_size), n))
+    batch = max(1, min(int(est.setting("batch_size")), n))
     epochs, spe = est._resolve_epochs(n, batch)
     return batch, min(1.0, batch / max(n_hat, 1.0)), epochs, spe
 
@@ -452,10 +452,10 @@ def fit_private(est, data, metadata=None, discrete_columns=None) -> dict:
     train_gen = torch_generator(s_train, device)
     discriminator.use_generator(train_gen)
     gsm, opt_d = make_private_discriminator(
-        discriminator, lr=est.discriminator_lr, noise_multiplier=sigma, max_grad_norm=float(est.max_grad_norm),
+        discriminator, lr=est.setting("discriminator_lr"), noise_multiplier=sigma, max_grad_norm=float(est.max_grad_norm),
         expected_batch_size=max(1, int(round(q * built.row_count)) + batch),
         noise_generator=torch_generator(s_noise, device))
-    opt_g = torch.optim.Adam(generator.parameters(), lr=est.generator_lr, betas=(0.5, 0.9),
+    opt_g = torch.optim.Adam(generator.parameters(), lr=est.setting("generator_lr"), betas=(0.5, 0.9),
                              weight_decay=est.weight_decay)
     disc = layout.discrete
     state = TrainingState(
