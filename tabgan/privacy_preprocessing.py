@@ -55,6 +55,12 @@ SUB_BINS = 8
 #: An integer column's kept bin holding at most this many integers is cut one bin per integer,
 #: so a common value (adult's 40 hours a week) can be released as a point mass.
 MAX_INTEGER_BINS = 64
+#: An integer column is taken for "a few values, all exact" only when the bins below the noise
+#: hold at most this share of the kept bins' mass.
+FEW_INTEGERS_REST = 0.05
+#: The ends of a fine histogram are trimmed while their summed noisy count is within this many
+#: noise standard deviations of zero.
+TRIM_Z = 2.0
 #: A noisy count is trusted above this many standard deviations of its noise.
 KEEP_Z = 3.0
 #: Gaussian mixture modes per numeric column (equal-mass intervals), as CTGAN's 10.
@@ -345,6 +351,19 @@ def _equal_mass_modes(lefts: np.ndarray, rights: np.ndarray, mass: np.ndarray, k
     return [(cuts[j], cuts[j + 1]) for j in range(k) if cuts[j + 1] > cuts[j]]
 
 
+def _empty_ends(raw: np.ndarray, sigma: float) -> tuple[int, int]:
+    """``[first, last)`` of the bins kept after trimming each end: the longest run of end bins
+    whose summed (unclipped, so unbiased) noisy count stays within TRIM_Z noise std of zero.
+    Post-processing; one pass per end."""
+    def run(counts: np.ndarray) -> int:
+        sums = np.cumsum(counts)
+        over = np.flatnonzero(sums > TRIM_Z * sigma * np.sqrt(np.arange(1, len(counts) + 1)))
+        return int(over[0]) if len(over) else len(counts)
+    first = run(raw)
+    last = len(raw) - run(raw[::-1])
+    return (first, last) if last > first else (0, len(raw))
+
+
 def _quantile_state(lefts: np.ndarray, rights: np.ndarray, mass: np.ndarray, center: float, scale: float) -> dict:
     """The quantile encoding's piecewise-linear CDF from the noisy fine histogram: knots at the
     bin edges, uniform mass inside each bin, none across gaps (see ``NumericTransformer``)."""
@@ -366,28 +385,38 @@ def _build_numeric(spec: ColumnSpec, col: dict, sigma_coarse: float, sigma_fine:
     edges = [np.asarray(e) for e in col["edges"]]
     lefts = np.concatenate([e[:-1] for e in edges]) if edges else np.zeros(0)
     rights = np.concatenate([e[1:] for e in edges]) if edges else np.zeros(0)
-    mass = np.maximum(np.asarray(col["bin_counts"], dtype=np.float64), 0.0)
+    raw_counts = np.asarray(col["bin_counts"], dtype=np.float64)
+    mass = np.maximum(raw_counts, 0.0)
+    raw_by_left = dict(zip(lefts.tolist(), raw_counts.tolist()))
+
+    def raw_of(ls: np.ndarray) -> np.ndarray:  # unclipped noisy counts of the bins left
+        return np.asarray([raw_by_left[v] for v in ls.tolist()])
     points, pmass = list(points_c), list(point_counts)
     if spec.kind == "integer" and len(lefts):
         ints = np.ceil(lefts)
         single = (ints < rights) & (ints + 1 >= rights)  # sub-bins holding exactly one integer
         kept = mass > KEEP_Z * sigma_fine
         total = mass.sum() + sum(pmass)
-        if kept.any() and single[kept].all() and kept.sum() <= 64:
-            as_point = kept                            # a few integers: all of them exact
+        # The unclipped noisy counts of the other bins are an unbiased estimate of their mass.
+        rest = float(np.asarray(col["bin_counts"], dtype=np.float64)[~kept].sum()) if len(kept) == len(
+            col["bin_counts"]) else 0.0
+        few = bool(kept.any() and single[kept].all() and kept.sum() <= 64
+                   and rest <= FEW_INTEGERS_REST * mass[kept].sum())
+        if few:
+            as_point = kept                            # a few integers hold the column: all exact
         else:
             as_point = single & (mass >= point_mass_share * max(total, 1e-12)) & kept
         points += [float(v) for v in ints[as_point]]
         pmass += [float(v) for v in mass[as_point]]
-        if kept.any() and single[kept].all() and kept.sum() <= 64:
+        if few:
             mass = np.zeros(0)
             lefts = rights = mass
         else:
             keep_bins = ~as_point
             lefts, rights, mass = lefts[keep_bins], rights[keep_bins], mass[keep_bins]
-    trusted = np.flatnonzero(mass > KEEP_Z * sigma_fine)
-    if len(trusted):  # trim the empty ends of the grid: the bounds hug the trusted bins
-        lefts, rights, mass = (v[trusted[0]: trusted[-1] + 1] for v in (lefts, rights, mass))
+    if len(mass):  # trim the empty ends of the grid, so the bounds hug the data
+        first, last = _empty_ends(raw_of(lefts), sigma_fine)
+        lefts, rights, mass = (v[first:last] for v in (lefts, rights, mass))
     lo_all = [*points, *(lefts[:1] if len(lefts) else [])]
     hi_all = [*points, *(rights[-1:] if len(rights) else [])]
     lo = float(min(lo_all)) if lo_all else 0.0
