@@ -54,6 +54,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--tabgan-epochs", type=int, default=None, help="tabgan epochs (default: its own)"
     )
     p.add_argument(
+        "--numeric-encoding", choices=("modes", "quantile"), default=None,
+        help="tabgan's numeric_encoding (default: its own)",
+    )
+    p.add_argument(
         "--out", default=None, help="JSON output (default: benchmarks/results/NAME.json)"
     )
     p.add_argument(
@@ -145,8 +149,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_tabgan:
         print("fitting tabgan ...", flush=True)
         params = {} if args.tabgan_epochs is None else {"epochs": args.tabgan_epochs}
+        if args.numeric_encoding is not None:
+            params["numeric_encoding"] = args.numeric_encoding
         synthetic, info, _ = C.run_tabgan(train, meta, n=n, **params)
-        note = "" if args.tabgan_epochs is None else f"{args.tabgan_epochs} epochs"
+        note = ", ".join(f"{k} {v}" for k, v in params.items())
         print(f"  tabgan: fit {info['fit_s']:.1f} s, sample {info['sample_s']:.1f} s", flush=True)
         add(C.score("tabgan", train, holdout, synthetic, meta, fit_s=info["fit_s"],
                     sample_s=info["sample_s"], note=note, extra={"tabgan": info}))
