@@ -203,3 +203,19 @@ def test_a_common_integer_is_released_as_a_point_mass_and_the_marginal_follows()
     assert 40.0 in [round(p * col.scale_ + col.center_, 6) for p in col.points_]
     share = (model.sample(4000, random_state=0)["hours"] == 40).mean()
     assert abs(share - 0.45) < 0.07  # noisy counts on 2,000 rows: a few points of bias
+
+
+def test_parameters_left_unset_take_the_dp_defaults_under_epsilon():
+    from tabgan.synthesizer import DEFAULTS, DP_DEFAULTS
+
+    private, plain = Synthesizer(epsilon=1.0, delta=1e-5), Synthesizer()
+    for name in DP_DEFAULTS:
+        assert private.setting(name) == DP_DEFAULTS[name] and plain.setting(name) == DEFAULTS[name]
+    assert Synthesizer(epsilon=1.0, generator_lr=5e-4).setting("generator_lr") == 5e-4
+    # ... and the DP fit runs with them: the expected batch sets the sampling rate.
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.normal(size=3000), "g": rng.choice(["a", "b"], 3000)})
+    model = Synthesizer(epsilon=3.0, delta=1e-5, epochs=1, verbose=False, random_state=0).fit(df)
+    sgd = model.privacy_spent_["mechanisms"][-1]
+    assert sgd["sample_rate"] == pytest.approx(DP_DEFAULTS["batch_size"] / 3000, rel=0.1)
+    assert model.get_params()["batch_size"] is None  # the estimator's parameters are untouched
