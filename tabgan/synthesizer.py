@@ -128,7 +128,8 @@ class Synthesizer(BaseEstimator):
         near-linear one for the networks. Point masses and missing values stay one-hot in both.
     keep_best : bool
         Score the generator about 20 times during training with a cheap fidelity check (column
-        and column-pair distributions of 5,000 generated rows against 5,000 real ones) and keep
+        and associated column-pair distributions of 5,000 generated rows against 5,000 real
+        ones) and keep
         the best one rather than the last: GAN losses say little about quality and the
         generator oscillates. Off under differential privacy (the check reads the table).
     calibrate : bool
