@@ -219,3 +219,12 @@ def test_parameters_left_unset_take_the_dp_defaults_under_epsilon():
     sgd = model.privacy_spent_["mechanisms"][-1]
     assert sgd["sample_rate"] == pytest.approx(DP_DEFAULTS["batch_size"] / 3000, rel=0.1)
     assert model.get_params()["batch_size"] is None  # the estimator's parameters are untouched
+
+
+def test_auto_encoding_reads_no_relation_between_private_columns():
+    # Under DP "auto" is the mode encoding: choosing per column would read the private table.
+    rng = np.random.default_rng(0)
+    x = rng.lognormal(0, 1, N)
+    df = pd.DataFrame({"x": x, "y": 2 * x + 1})
+    model = Synthesizer(epsilon=3.0, delta=1e-5, numeric_encoding="auto", **SMALL).fit(df)
+    assert {c.encoding_ for c in model.transformer_.columns_} == {"modes"}

@@ -167,3 +167,21 @@ def test_unknown_numeric_encoding_is_refused():
 
     with pytest.raises(ValueError, match="numeric_encoding"):
         Synthesizer(numeric_encoding="rank").fit(pd.DataFrame({"x": np.arange(50.0)}))
+
+
+def test_auto_encoding_gives_the_quantile_encoding_to_tied_columns_only():
+    rng = np.random.default_rng(0)
+    carat = rng.lognormal(-0.5, 0.5, 3000)
+    df = pd.DataFrame({
+        "carat": carat,
+        "price": np.round(3000 * carat ** 1.7 * rng.lognormal(0, 0.05, 3000)),  # monotone tie
+        "depth": rng.normal(61.8, 1.4, 3000),                                 # tied to nothing
+        "cut": rng.choice(["Fair", "Good", "Ideal"], 3000),
+    })
+    tt = TableTransformer(infer_schema(df), numeric_encoding="auto").fit(df, np.random.default_rng(0))
+    encodings = {c.spec.name: c.encoding_ for c in tt.columns_ if hasattr(c, "encoding_")}
+    assert encodings == {"carat": "quantile", "price": "quantile", "depth": "modes"}
+    # The per-column choice survives a save/load of the state.
+    again = TableTransformer.from_state(tt.schema, tt.get_state())
+    assert [getattr(c, "encoding_", None) for c in again.columns_] == [getattr(c, "encoding_", None)
+                                                                      for c in tt.columns_]

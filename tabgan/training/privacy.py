@@ -422,7 +422,9 @@ def fit_private(est, data, metadata=None, discrete_columns=None) -> dict:
     s_encode, s_init, s_train, s_sample, s_noise, s_release, s_calibrate = seq.spawn(7)
     device = resolve_device(est.device)
     rel = release(data, schema, plan.rho, plan.delta_threshold, numpy_generator(s_release))
-    built = build(rel, schema, nullable_public=nullable_public, numeric_encoding=est.numeric_encoding)
+    # "auto" would choose encodings from relations between private columns: under DP it is "modes".
+    encoding = "modes" if est.numeric_encoding == "auto" else est.numeric_encoding
+    built = build(rel, schema, nullable_public=nullable_public, numeric_encoding=encoding)
     from ..transformers import TableTransformer
     from ..transformers.numeric import NumericTransformer
 

@@ -29,6 +29,9 @@ __all__ = ["NumericTransformer"]
 _ALPHA_CLIP = 0.99
 #: ``"modes"``: CTGAN's mode-specific normalisation; ``"quantile"``: one Gaussianised scalar.
 ENCODINGS = ("modes", "quantile")
+#: What ``Synthesizer(numeric_encoding=...)`` accepts: a column's encoding, or ``"auto"``
+#: (the table transformer decides per column).
+TABLE_ENCODINGS = ("auto", "modes", "quantile")
 #: Quantile encoding: the generator's tanh unit times this is the standard-normal score.
 _Q_SCALE = 4.5
 #: Quantile encoding: at most this many CDF knots, and at least this many rows per knot.

@@ -7,12 +7,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..schema import Schema
+from ..schema import Schema, numeric_values
 from .base import Span
 from .categorical import CategoricalTransformer
 from .numeric import NumericTransformer
 
 __all__ = ["TableTransformer", "Layout"]
+
+#: ``numeric_encoding="auto"``: a numeric column whose |Spearman| with another reaches this
+#: gets the quantile encoding (monotone, near-deterministic ties: sizes, weights, prices).
+AUTO_QUANTILE_RHO = 0.9
+AUTO_ROWS = 5000
 
 
 @dataclass(frozen=True)
@@ -74,16 +79,34 @@ class TableTransformer:
         self.point_mass_share = point_mass_share
         self.columns_: list = []
 
-    def _make(self, spec):
+    def _make(self, spec, encoding: str = "modes"):
         if spec.is_discrete:
             return CategoricalTransformer(spec)
         return NumericTransformer(spec, max_fit_rows=self.max_fit_rows, point_mass_share=self.point_mass_share,
-                                  encoding=self.numeric_encoding)
+                                  encoding=encoding)
 
     def fit(self, df: pd.DataFrame, rng: np.random.Generator) -> "TableTransformer":
-        self.columns_ = [self._make(spec).fit(df[spec.name], rng) for spec in self.schema]
+        quantile = self._quantile_columns(df)
+        self.columns_ = [self._make(spec, "quantile" if spec.name in quantile else "modes").fit(df[spec.name], rng)
+                         for spec in self.schema]
         self._build_layout()
         return self
+
+    def _quantile_columns(self, df: pd.DataFrame) -> set:
+        """Numeric columns to give the quantile encoding: all, none, or under ``"auto"`` those
+        tied to another numeric column by a near-deterministic monotone relation (|Spearman|
+        at least AUTO_QUANTILE_RHO on an evenly spaced subsample of at most AUTO_ROWS rows)."""
+        numeric = [s for s in self.schema if not s.is_discrete]
+        if self.numeric_encoding != "auto":
+            return {s.name for s in numeric} if self.numeric_encoding == "quantile" else set()
+        if len(numeric) < 2:
+            return set()
+        rows = np.unique(np.linspace(0, len(df) - 1, min(len(df), AUTO_ROWS)).astype(np.int64))
+        frame = pd.DataFrame({s.name: numeric_values(df[s.name].iloc[rows], s) for s in numeric})
+        rho = frame.corr(method="spearman", min_periods=20).abs().to_numpy(copy=True)
+        np.fill_diagonal(rho, 0.0)
+        tied = np.nan_to_num(rho).max(axis=1) >= AUTO_QUANTILE_RHO
+        return {s.name for s, t in zip(numeric, tied) if t}
 
     def _build_layout(self) -> None:
         spans = [span for col in self.columns_ for span in col.spans]
@@ -135,6 +158,7 @@ class TableTransformer:
     def from_state(cls, schema: Schema, state: dict) -> "TableTransformer":
         self = cls(schema, max_fit_rows=state["max_fit_rows"], point_mass_share=state["point_mass_share"],
                    numeric_encoding=state.get("numeric_encoding", "modes"))
-        self.columns_ = [self._make(spec).set_state(s) for spec, s in zip(schema, state["columns"])]
+        self.columns_ = [self._make(spec, s.get("encoding", "modes")).set_state(s)
+                         for spec, s in zip(schema, state["columns"])]
         self._build_layout()
         return self
