@@ -54,7 +54,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--tabgan-epochs", type=int, default=None, help="tabgan epochs (default: its own)"
     )
     p.add_argument(
-        "--numeric-encoding", choices=("modes", "quantile"), default=None,
+        "--numeric-encoding", choices=("auto", "modes", "quantile"), default=None,
         help="tabgan's numeric_encoding (default: its own)",
     )
     p.add_argument(
