@@ -372,7 +372,7 @@ def _quantile_state(lefts: np.ndarray, rights: np.ndarray, mass: np.ndarray, cen
     # Mass below each knot: the bins whose right edge is at or below it.
     below = cum[np.searchsorted(np.sort(rights), knots, side="right")]
     below = below + 1e-6 * cum[-1] * np.arange(len(knots)) / max(len(knots) - 1, 1)  # strictly increasing
-    return {"means": [0.0], "stds": [1.0], "weights": [1.0], "half_widths": [1.0],
+    return {"means": [], "stds": [], "weights": [], "half_widths": [],
             "knots": [float(v) for v in (knots - center) / scale], "cdf": [float(v) for v in below / below[-1]]}
 
 
@@ -385,12 +385,8 @@ def _build_numeric(spec: ColumnSpec, col: dict, sigma_coarse: float, sigma_fine:
     edges = [np.asarray(e) for e in col["edges"]]
     lefts = np.concatenate([e[:-1] for e in edges]) if edges else np.zeros(0)
     rights = np.concatenate([e[1:] for e in edges]) if edges else np.zeros(0)
-    raw_counts = np.asarray(col["bin_counts"], dtype=np.float64)
-    mass = np.maximum(raw_counts, 0.0)
-    raw_by_left = dict(zip(lefts.tolist(), raw_counts.tolist()))
-
-    def raw_of(ls: np.ndarray) -> np.ndarray:  # unclipped noisy counts of the bins left
-        return np.asarray([raw_by_left[v] for v in ls.tolist()])
+    raw = np.asarray(col["bin_counts"], dtype=np.float64)  # unclipped: unbiased, used for sums
+    mass = np.maximum(raw, 0.0)
     points, pmass = list(points_c), list(point_counts)
     if spec.kind == "integer" and len(lefts):
         ints = np.ceil(lefts)
@@ -398,24 +394,18 @@ def _build_numeric(spec: ColumnSpec, col: dict, sigma_coarse: float, sigma_fine:
         kept = mass > KEEP_Z * sigma_fine
         total = mass.sum() + sum(pmass)
         # The unclipped noisy counts of the other bins are an unbiased estimate of their mass.
-        rest = float(np.asarray(col["bin_counts"], dtype=np.float64)[~kept].sum()) if len(kept) == len(
-            col["bin_counts"]) else 0.0
         few = bool(kept.any() and single[kept].all() and kept.sum() <= 64
-                   and rest <= FEW_INTEGERS_REST * mass[kept].sum())
+                   and raw[~kept].sum() <= FEW_INTEGERS_REST * mass[kept].sum())
         if few:
             as_point = kept                            # a few integers hold the column: all exact
         else:
             as_point = single & (mass >= point_mass_share * max(total, 1e-12)) & kept
         points += [float(v) for v in ints[as_point]]
         pmass += [float(v) for v in mass[as_point]]
-        if few:
-            mass = np.zeros(0)
-            lefts = rights = mass
-        else:
-            keep_bins = ~as_point
-            lefts, rights, mass = lefts[keep_bins], rights[keep_bins], mass[keep_bins]
+        keep_bins = np.zeros(len(mass), dtype=bool) if few else ~as_point
+        lefts, rights, mass, raw = (v[keep_bins] for v in (lefts, rights, mass, raw))
     if len(mass):  # trim the empty ends of the grid, so the bounds hug the data
-        first, last = _empty_ends(raw_of(lefts), sigma_fine)
+        first, last = _empty_ends(raw, sigma_fine)
         lefts, rights, mass = (v[first:last] for v in (lefts, rights, mass))
     lo_all = [*points, *(lefts[:1] if len(lefts) else [])]
     hi_all = [*points, *(rights[-1:] if len(rights) else [])]

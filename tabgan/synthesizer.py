@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator
 
 from . import __version__
 from ._random import numpy_generator, resolve_seed, torch_generator
+from .calibration import Calibration, fit_calibration
 from .exceptions import ConditionError, InvalidDataError, NotFittedError
 from .nn.modules import Discriminator, Generator, OutputHead, init_parameters
 from .persistence import read_model_file, write_model_file
@@ -23,11 +24,10 @@ from .sampling import ConditionalSampler
 from .schema import Schema, infer_schema, to_json_scalar
 from .training.callbacks import History, HistoryCallback, LogCallback, ProgressBar
 from .training.device import resolve_device
-from .calibration import Calibration, fit_calibration
-from .transformers.numeric import _ALPHA_CLIP, _Q_SCALE, TABLE_ENCODINGS
 from .training.loop import TrainingState, train
 from .training.selection import BestGeneratorCallback, Discretizer
 from .transformers import TableTransformer
+from .transformers.numeric import _ALPHA_CLIP, _Q_SCALE, TABLE_ENCODINGS
 
 __all__ = ["Synthesizer"]
 
@@ -335,9 +335,10 @@ class Synthesizer(BaseEstimator):
         floats_np, codes_np = transformer.transform(data, rng)
         layout = transformer.layout_
         n = len(data)
-        disc_codes = codes_np[:, layout.discrete]
-        level_probs = [np.bincount(disc_codes[:, j], minlength=int(w)) / n
-                       for j, w in enumerate(layout.code_widths[layout.discrete])]
+        # The frequency of every level and every numeric mode (counts, no rows): the discrete
+        # columns' are the conditional sampler's level probabilities, all are calibration targets.
+        code_freqs = [np.bincount(codes_np[:, j], minlength=int(w)) / n for j, w in enumerate(layout.code_widths)]
+        level_probs = [code_freqs[j] for j in np.flatnonzero(layout.discrete)]
 
         pac = int(min(self.pac, n))
         # At most a quarter of the table, so that even a small table gets several steps per epoch.
@@ -396,9 +397,7 @@ class Synthesizer(BaseEstimator):
 
         generator.eval()
         sampler = ConditionalSampler(level_probs, device)  # level probabilities only, no rows
-        # Targets: the frequency of every level and every numeric mode (counts, no rows).
-        targets = [np.bincount(codes_np[:, j], minlength=int(w)) / n for j, w in enumerate(layout.code_widths)]
-        calibration = self._fit_calibration(generator, sampler, head, transformer, device, targets, s_calibrate)
+        calibration = self._fit_calibration(generator, sampler, head, transformer, device, code_freqs, s_calibrate)
         # Fitted state is assigned only now, so an interrupted fit leaves the estimator unfitted.
         self.schema_ = schema
         self.transformer_ = transformer

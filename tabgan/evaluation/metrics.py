@@ -316,9 +316,9 @@ def pair_trends(
                 ra, rb, sa, sb = ra[r_idx], rb[r_idx], sa[s_idx], sb[s_idx]
             real_table = _contingency(ra, rb, na, nb)
             synth_table = _contingency(sa, sb, na, nb)
-            v = _cramers_v(real_table)
+            v = cramers_v(real_table)
             score = 1.0 - 0.5 * np.abs(real_table / real_table.sum() - synth_table / synth_table.sum()).sum()
-            row.update(score=float(score), real_association=v, synthetic_association=_cramers_v(synth_table),
+            row.update(score=float(score), real_association=v, synthetic_association=cramers_v(synth_table),
                        meets_threshold=bool(not np.isnan(v) and v > ASSOCIATION_THRESHOLD))
         rows.append(row)
     cols = ["column_1", "column_2", "metric", "score", "real_correlation", "synthetic_correlation",
@@ -326,7 +326,7 @@ def pair_trends(
     return pd.DataFrame(rows, columns=cols)
 
 
-def _cramers_v(table: np.ndarray) -> float:
+def cramers_v(table: np.ndarray) -> float:
     """Cramér's V (no continuity correction) of the observed levels, as SDMetrics' threshold."""
     observed = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
     if min(observed.shape) < 2:

@@ -21,6 +21,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from ..evaluation.metrics import cramers_v
 from ..schema import Schema, numeric_values
 from .callbacks import Callback
 
@@ -81,20 +82,9 @@ def _joint(cells: np.ndarray, a: int, b: int, sizes: np.ndarray) -> np.ndarray:
 def strong_pairs(real_cells: np.ndarray, sizes: np.ndarray, threshold: float = STRONG_ASSOCIATION) -> list:
     """Column pairs whose real cells are associated (Cramér's V above ``threshold``): the
     pairs SDMetrics' pair-trends score counts (|r| > 0.5 or V > 0.3), approximately."""
-    out = []
     n_cols = real_cells.shape[1]
-    for a in range(n_cols):
-        for b in range(a + 1, n_cols):
-            t = _joint(real_cells, a, b, sizes).astype(np.float64)
-            t = t[t.sum(axis=1) > 0][:, t.sum(axis=0) > 0]
-            k = min(t.shape) - 1
-            if k < 1:
-                continue
-            expected = t.sum(axis=1, keepdims=True) * t.sum(axis=0, keepdims=True) / t.sum()
-            chi2 = ((t - expected) ** 2 / expected).sum()
-            if np.sqrt(chi2 / (t.sum() * k)) > threshold:
-                out.append((a, b))
-    return out
+    return [(a, b) for a in range(n_cols) for b in range(a + 1, n_cols)
+            if cramers_v(_joint(real_cells, a, b, sizes)) > threshold]  # NaN (a constant column): no
 
 
 def fidelity_score(real_cells: np.ndarray, fake_cells: np.ndarray, sizes: np.ndarray, pairs=None) -> float:

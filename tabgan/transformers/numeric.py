@@ -20,6 +20,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr, ndtri
 
 from ..schema import ColumnSpec, numeric_values
 from .base import Span, restore_dtype
@@ -119,8 +120,6 @@ class NumericTransformer:
         training value is stored), and the CDF at each knot is the share of values below it
         (counts, with the values dequantised over their grid step).  At most one knot per
         ``ROWS_PER_KNOT`` values, so a small table is described coarsely."""
-        from scipy.special import ndtr
-
         lo = (float(self.spec.min) - self.center_) / self.scale_
         hi = (float(self.spec.max) - self.center_) / self.scale_
         if not hi > lo:
@@ -140,7 +139,8 @@ class NumericTransformer:
         cdf = np.concatenate([[0.0], np.cumsum(counts)]) / counts.sum()
         self.knots_ = [float(v) for v in knots]
         self.cdf_ = [float(v) for v in cdf]
-        self.means_, self.stds_, self.weights_, self.half_widths_ = [0.0], [1.0], [1.0], [1.0]
+        # The mixture only placed the knots: it is not kept (the CDF is the continuous mode).
+        self.means_, self.stds_, self.weights_, self.half_widths_ = [], [], [], []
 
     def _dequantise(self, z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Spread values that lie on a grid uniformly over their grid cell (in z units)."""
@@ -210,8 +210,13 @@ class NumericTransformer:
 
     # ----------------------------------------------------------------- layout
     @property
+    def n_continuous(self) -> int:
+        """Modes of the non-point values: one CDF (quantile encoding) or the mixture's."""
+        return 1 if self.knots_ else len(self.means_)
+
+    @property
     def n_modes(self) -> int:
-        return len(self.points_) + len(self.means_) + int(self.has_missing_mode_)
+        return len(self.points_) + self.n_continuous + int(self.has_missing_mode_)
 
     @property
     def spans(self) -> list[Span]:
@@ -235,18 +240,16 @@ class NumericTransformer:
             mode[is_point] = idx[is_point]
         rest = ~is_point & ~missing
         if rest.any():
-            if not self.means_:
-                # Unseen non-point value (possible only for data other than the fitted one):
-                # map it to the nearest point mass.
-                points = np.asarray(self.points_)
-                mode[rest] = np.abs(z[rest, None] - points[None, :]).argmin(axis=1)
-            elif self.encoding_ == "quantile":
-                from scipy.special import ndtri
-
+            if self.knots_:
                 cdf = np.interp(self._dequantise(z[rest], rng), self.knots_, self.cdf_)
                 u = ndtri(np.clip(cdf, 1e-6, 1 - 1e-6))
                 alpha[rest] = np.clip(u / _Q_SCALE, -_ALPHA_CLIP, _ALPHA_CLIP)
                 mode[rest] = n_points
+            elif not self.means_:
+                # Unseen non-point value (possible only for data other than the fitted one):
+                # map it to the nearest point mass.
+                points = np.asarray(self.points_)
+                mode[rest] = np.abs(z[rest, None] - points[None, :]).argmin(axis=1)
             else:
                 means = np.asarray(self.means_)
                 stds = np.asarray(self.stds_)
@@ -277,15 +280,15 @@ class NumericTransformer:
         alpha = np.asarray(alpha, dtype=np.float64).reshape(-1)
         mode = np.asarray(mode, dtype=np.int64).reshape(-1)
         n_points = len(self.points_)
-        n_gauss = len(self.means_)
-        center = np.concatenate([np.asarray(self.points_, dtype=float), np.asarray(self.means_, dtype=float),
+        n_cont = self.n_continuous
+        # Mode centres and half-widths; the quantile encoding's one mode is decoded below.
+        means, halves = (self.means_, self.half_widths_) if not self.knots_ else ([0.0], [0.0])
+        center = np.concatenate([np.asarray(self.points_, dtype=float), np.asarray(means, dtype=float),
                                  [0.0] * int(self.has_missing_mode_)])
-        width = np.concatenate([np.zeros(n_points), np.asarray(self.half_widths_, dtype=float),
+        width = np.concatenate([np.zeros(n_points), np.asarray(halves, dtype=float),
                                 [0.0] * int(self.has_missing_mode_)])
         z = center[mode] + np.clip(alpha, -1, 1) * width[mode]
-        if self.encoding_ == "quantile" and self.knots_:
-            from scipy.special import ndtr
-
+        if self.knots_:
             cont = mode == n_points
             z[cont] = np.interp(ndtr(_Q_SCALE * np.clip(alpha[cont], -1, 1)), self.cdf_, self.knots_)
         with np.errstate(over="ignore"):  # near the float64 limit: +-inf, clipped to the range below
@@ -295,7 +298,7 @@ class NumericTransformer:
             x = np.round(x / self.step_) * self.step_
         x = np.clip(x, lo, hi)
         if self.has_missing_mode_:
-            x[mode == n_points + n_gauss] = np.nan
+            x[mode == n_points + n_cont] = np.nan
         return self._to_series(x)
 
     def _to_series(self, x: np.ndarray) -> pd.Series:

@@ -142,7 +142,7 @@ class TableTransformer:
         """Float index of every quantile-encoded score -> (its code column, the continuous mode)."""
         out, fpos, cpos = {}, 0, 0
         for col in self.columns_:
-            if getattr(col, "encoding_", None) == "quantile" and col.knots_:
+            if isinstance(col, NumericTransformer) and col.knots_:
                 out[fpos] = (cpos, len(col.points_))
             fpos += sum(s.width for s in col.spans if s.activation == "tanh")
             cpos += sum(1 for s in col.spans if s.activation == "softmax")
