@@ -27,6 +27,7 @@ from .training.device import resolve_device
 from .training.loop import TrainingState, train
 from .training.selection import BestGeneratorCallback, Discretizer
 from .transformers import TableTransformer
+from .transformers.base import WIDE_LEVELS
 from .transformers.numeric import _ALPHA_CLIP, _Q_SCALE, TABLE_ENCODINGS
 
 __all__ = ["Synthesizer"]
@@ -436,8 +437,11 @@ class Synthesizer(BaseEstimator):
                                      n_check)
 
     def _build_networks(self, layout, cond_width: int, pac: int, device):
-        generator = Generator(int(self.embedding_dim) + cond_width, tuple(self.setting("generator_dims")), layout.width)
-        discriminator = Discriminator(layout.width + cond_width, tuple(self.setting("discriminator_dims")), pac)
+        wide = layout.wide_spans
+        generator = Generator(int(self.embedding_dim) + cond_width, tuple(self.setting("generator_dims")), layout.width,
+                              wide)
+        discriminator = Discriminator(layout.width + cond_width, tuple(self.setting("discriminator_dims")), pac,
+                                      wide=wide)
         head = OutputHead(torch.as_tensor(layout.float_positions, device=device), layout.code_offsets.tolist(),
                           layout.code_widths.tolist())
         return generator.to(device), discriminator.to(device), head
@@ -462,6 +466,10 @@ class Synthesizer(BaseEstimator):
         for name, value in conditions.items():
             if name not in self.schema_.names:
                 problems.append(f"unknown column {name!r}; columns are {self.schema_.names[:20]}")
+                continue
+            if name not in by_name and self.schema_[name].is_discrete:
+                problems.append(f"column {name!r} has more than {WIDE_LEVELS} levels, and such wide columns are "
+                                "not conditioned on; sample more rows and keep those with the value you need")
                 continue
             if name not in by_name:
                 problems.append(f"column {name!r} is {self.schema_[name].kind}; conditions are supported on "
@@ -738,6 +746,12 @@ class Synthesizer(BaseEstimator):
             level_probs = [np.asarray(p, dtype=np.float64) for p in meta["level_probs"]]
             sampler = ConditionalSampler(level_probs, dev)
             layout = transformer.layout_
+            if len(level_probs) != int(layout.discrete.sum()):
+                raise ModelFileError(
+                    f"{path} holds {len(level_probs)} conditional columns where this tabgan expects "
+                    f"{int(layout.discrete.sum())}: it was written by a tabgan from before categorical columns "
+                    f"with more than {WIDE_LEVELS} levels stopped being conditioned on; refit the model with this "
+                    "version.")
             generator, _, head = model._build_networks(layout, sampler.cond_width, int(model.pac), dev)
             generator.load_state_dict(states["generator"])
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:

@@ -11,7 +11,7 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["Generator", "Discriminator", "OutputHead", "init_parameters"]
+__all__ = ["Generator", "Discriminator", "OutputHead", "WIDE_RANK", "init_parameters"]
 
 
 class Residual(nn.Module):
@@ -27,21 +27,61 @@ class Residual(nn.Module):
         return torch.cat([torch.relu(self.bn(self.fc(x))), x], dim=1)
 
 
-class Generator(nn.Module):
-    """Maps noise (B, embedding_dim) + conditional vector (B, cond_dim) to raw outputs (B, data_dim)."""
+#: Width of the low-rank factor through which the networks see a wide span (one with more
+#: levels than ``tabgan.transformers.base.WIDE_LEVELS``).
+WIDE_RANK = 64
 
-    def __init__(self, in_dim: int, hidden: tuple[int, ...], data_dim: int):
+
+def _segments(width: int, wide: tuple) -> list[tuple[int, int, int | None]]:
+    """Cut ``range(width)`` into ``(start, stop, k)`` pieces in order: ``k`` is the index of the
+    wide span the piece is (``wide`` holds their ``(offset, width)``, sorted), ``None`` for the
+    narrow pieces between them."""
+    out, pos = [], 0
+    for k, (off, w) in enumerate(wide):
+        if off > pos:
+            out.append((pos, off, None))
+        out.append((off, off + w, k))
+        pos = off + w
+    if pos < width:
+        out.append((pos, width, None))
+    return out
+
+
+class Generator(nn.Module):
+    """Maps noise (B, embedding_dim) + conditional vector (B, cond_dim) to raw outputs (B, data_dim).
+
+    The logits of each wide span (``wide``: ``(offset, width)`` pairs) come through a rank
+    ``WIDE_RANK`` factor, hidden -> 64 -> levels, instead of a full hidden -> levels layer.
+    """
+
+    def __init__(self, in_dim: int, hidden: tuple[int, ...], data_dim: int, wide: tuple = ()):
         super().__init__()
         layers = []
         dim = in_dim
         for h in hidden:
             layers.append(Residual(dim, h))
             dim += h
-        layers.append(nn.Linear(dim, data_dim))
+        self.wide = tuple((int(o), int(w)) for o, w in wide)
+        self.n_narrow = data_dim - sum(w for _, w in self.wide)
+        layers.append(nn.Linear(dim, self.n_narrow + WIDE_RANK * len(self.wide)))
         self.net = nn.Sequential(*layers)
+        if self.wide:
+            self.expand = nn.ModuleList([nn.Linear(WIDE_RANK, w) for _, w in self.wide])
+            self._segments = _segments(data_dim, self.wide)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+        h = self.net(x)
+        if not self.wide:
+            return h
+        parts, narrow_pos = [], 0
+        for start, stop, k in self._segments:
+            if k is None:
+                parts.append(h[:, narrow_pos:narrow_pos + stop - start])
+                narrow_pos += stop - start
+            else:
+                first = self.n_narrow + k * WIDE_RANK
+                parts.append(self.expand[k](h[:, first:first + WIDE_RANK]))
+        return torch.cat(parts, dim=1)
 
 
 class SeededDropout(nn.Module):
@@ -65,11 +105,19 @@ class Discriminator(nn.Module):
     No BatchNorm, so per-sample gradients are well defined for DP-SGD.
     """
 
-    def __init__(self, in_dim: int, hidden: tuple[int, ...], pac: int, dropout: float = 0.5):
+    def __init__(self, in_dim: int, hidden: tuple[int, ...], pac: int, dropout: float = 0.5, wide: tuple = ()):
         super().__init__()
         self.pac = pac
+        self.wide = tuple((int(o), int(w)) for o, w in wide)
+        row_dim = in_dim
+        if self.wide:
+            # Each wide span enters through its own rank-WIDE_RANK projection of the row (shared
+            # by the pac rows of a pack), not at full width in the first layer.
+            self.project = nn.ModuleList([nn.Linear(w, WIDE_RANK, bias=False) for _, w in self.wide])
+            self._segments = _segments(in_dim, self.wide)
+            row_dim = in_dim - sum(w for _, w in self.wide) + WIDE_RANK * len(self.wide)
         layers: list[nn.Module] = []
-        dim = in_dim * pac
+        dim = row_dim * pac
         for h in hidden:
             layers += [nn.Linear(dim, h), nn.LeakyReLU(0.2), SeededDropout(dropout)]
             dim = h
@@ -82,6 +130,9 @@ class Discriminator(nn.Module):
                 m.generator = generator
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.wide:
+            x = torch.cat([x[:, start:stop] if k is None else self.project[k](x[:, start:stop])
+                           for start, stop, k in self._segments], dim=1)
         return self.net(x.reshape(-1, x.shape[1] * self.pac))
 
 

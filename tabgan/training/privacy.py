@@ -443,7 +443,10 @@ def fit_private(est, data, metadata=None, discrete_columns=None) -> dict:
 
     floats = torch.as_tensor(floats_np, device=device)
     codes = torch.as_tensor(codes_np, device=device)
-    sampler = ConditionalSampler(built.level_probs, device)  # noisy frequencies only
+    # Noisy frequencies only, of the conditional-vector columns (wide categoricals are not).
+    level_columns = [col for col in transformer.columns_ if not isinstance(col, NumericTransformer)]
+    cond_probs = [p for p, col in zip(built.level_probs, level_columns) if col.spans[0].discrete]
+    sampler = ConditionalSampler(cond_probs, device)
     sampler.codes = codes[:, torch.as_tensor(layout.discrete)]  # for cond_from_rows; no counts taken
     generator, discriminator, head = est._build_networks(layout, sampler.cond_width, 1, device)
     from ..nn.modules import init_parameters
@@ -478,7 +481,7 @@ def fit_private(est, data, metadata=None, discrete_columns=None) -> dict:
     done = train(state, epochs, spe, callbacks, d_step=dp_discriminator_step, g_step=dp_generator_step,
                  should_stop=lambda: not accountant.can_step(d_steps))
     generator.eval()
-    sampler_out = ConditionalSampler(built.level_probs, device)
+    sampler_out = ConditionalSampler(cond_probs, device)
     # Calibration targets from the releases only: noisy level frequencies and mode shares.
     level_iter = iter(built.level_probs)
     targets = [col.mode_probs_ if isinstance(col, NumericTransformer) else next(level_iter)

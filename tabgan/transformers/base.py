@@ -8,7 +8,14 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-__all__ = ["Span", "restore_dtype"]
+__all__ = ["Span", "WIDE_LEVELS", "restore_dtype"]
+
+#: A categorical column with more levels than this (flight numbers, tail numbers, zip codes) is
+#: "wide": it is not a conditional-vector column, and the networks see its levels through a
+#: low-rank factor (see :mod:`tabgan.nn.modules`).  A full-width one-hot would make it the
+#: largest input of both networks and of the condition vector, for little gain: training by
+#: sampling one of thousands of levels teaches the generator next to nothing per step.
+WIDE_LEVELS = 256
 
 
 @dataclass(frozen=True)
@@ -23,8 +30,8 @@ class Span:
         Number of output units (1 for ``tanh``, the number of levels or modes for ``softmax``).
     activation : {"tanh", "softmax"}
     discrete : bool
-        True for the level span of a categorical/boolean column: these spans make up the
-        conditional vector.
+        True for the level span of a categorical/boolean column with at most ``WIDE_LEVELS``
+        levels: these spans make up the conditional vector.
     """
 
     column: str

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..schema import Schema, numeric_values
-from .base import Span
+from .base import WIDE_LEVELS, Span
 from .categorical import CategoricalTransformer
 from .numeric import NumericTransformer
 
@@ -35,7 +35,8 @@ class Layout:
     code_offsets, code_widths : ndarray (C,)
         Wide offset and width of each ``softmax`` span, in the order of the ``codes`` matrix.
     discrete : ndarray (C,) of bool
-        Which code columns are categorical/boolean levels (the conditional-vector columns).
+        Which code columns are categorical/boolean levels (the conditional-vector columns);
+        wide categorical columns (more than ``WIDE_LEVELS`` levels) are not among them.
     """
 
     spans: tuple
@@ -59,6 +60,11 @@ class Layout:
             pos += span.width
         return cls(tuple(spans), pos, np.asarray(float_pos, dtype=np.int64), np.asarray(offsets, dtype=np.int64),
                    np.asarray(widths, dtype=np.int64), np.asarray(discrete, dtype=bool))
+
+    @property
+    def wide_spans(self) -> list[tuple[int, int]]:
+        """``(offset, width)`` of the softmax spans wider than ``WIDE_LEVELS``, in wide order."""
+        return [(int(o), int(w)) for o, w in zip(self.code_offsets, self.code_widths) if w > WIDE_LEVELS]
 
 
 class TableTransformer:
