@@ -36,6 +36,9 @@ LEVELS = (np.arange(1000) + 0.5) / 1000
 POOL_ROWS, ROUNDS = 20_000, 4
 #: Offsets are kept within +-MAX_BIAS (a level the generator never draws cannot be forced).
 MAX_BIAS = 8.0
+#: The offset of a level or mode whose target frequency is zero (an unused category of a wide
+#: column, which the conditional sampler does not mask): never drawn.  Finite, for JSON.
+NEVER = -1e4
 
 
 @dataclass
@@ -87,6 +90,9 @@ def fit_calibration(generate: Callable[[int, np.ndarray], tuple[np.ndarray, np.n
             step = np.log((t + 1e-4) / (seen + 1e-4))
             off = int(code_offsets[j])
             bias[off:off + w] = np.clip(bias[off:off + w] + step, -MAX_BIAS, MAX_BIAS)
+    for j, target in tracked:
+        if target.sum() > 0:
+            bias[int(code_offsets[j]) + np.flatnonzero(target <= 0)] = NEVER
     maps = {}
     if quantile_floats:
         floats, codes = generate(POOL_ROWS, bias)

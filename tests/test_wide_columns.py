@@ -117,3 +117,13 @@ def test_wide_column_under_differential_privacy(wide_frame):
     assert model.sampler_.cond_width < 10  # carrier's released levels, not the planes
     synthetic = model.sample(500, random_state=0)
     assert set(synthetic["plane"]) <= set(levels)
+
+
+def test_unused_categories_of_a_wide_column_are_never_generated(wide_frame):
+    levels = sorted(wide_frame["plane"].unique()) + [f"UNUSED{i}" for i in range(20)]
+    frame = wide_frame.assign(plane=pd.Categorical(wide_frame["plane"], categories=levels))
+    model = Synthesizer(**SMALL).fit(frame)
+    assert model.transformer_.layout_.wide_spans == [(0, len(levels))]
+    synthetic = model.sample(5000, random_state=0)
+    assert not synthetic["plane"].astype(str).str.startswith("UNUSED").any()
+    assert list(synthetic["plane"].cat.categories) == levels
