@@ -127,7 +127,8 @@ class Synthesizer(BaseEstimator):
         one standard-normal score through a piecewise-linear CDF (knots at equal-mass points
         of the mixture, heights from counts), so a monotone relation between columns is a
         near-linear one for the networks. ``"auto"``: the quantile encoding for the numeric
-        columns tied to another by |Spearman| >= 0.9 (diamonds' sizes, weight and price),
+        columns tied to another by |Spearman| or |Pearson| >= 0.9 (diamonds' sizes, weight and
+        price; flights' departure and arrival delays),
         modes for the others; modes for every column under differential privacy. Point masses
         and missing values stay one-hot in all three.
     keep_best : bool
