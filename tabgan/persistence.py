@@ -140,7 +140,7 @@ def read_model_file(path, map_location="cpu") -> tuple[dict, dict[str, dict[str,
         raise ModelFileError(f"{path} is empty, not a readable tabgan model (corrupt or truncated?).")
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as exc:
+    except pickle.UnpicklingError:
         raise ModelFileError(
             f"{path} was refused without running anything: it holds objects other than tensors and plain "
             "data (weights_only loading), or is damaged. Only load model files written by tabgan."

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from .schema import ColumnSpec, Schema, numeric_values, to_json_scalar
+from .schema import ColumnSpec, Schema, numeric_values
 
 __all__ = [
     "POOLED_LABEL",

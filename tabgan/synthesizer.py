@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator
 from . import __version__
 from ._random import numpy_generator, resolve_seed, torch_generator
 from .calibration import Calibration, fit_calibration
-from .exceptions import ConditionError, InvalidDataError, NotFittedError
+from .exceptions import ConditionError, NotFittedError
 from .nn.modules import Discriminator, Generator, OutputHead, init_parameters
 from .persistence import read_model_file, write_model_file
 from .sampling import ConditionalSampler
@@ -352,31 +352,11 @@ class Synthesizer(BaseEstimator):
         floats = torch.as_tensor(floats_np, device=device)
         codes = torch.as_tensor(codes_np, device=device)
         sampler = ConditionalSampler(level_probs, device, codes=codes[:, torch.as_tensor(layout.discrete)])
-        generator, discriminator, head = self._build_networks(layout, sampler.cond_width, pac, device)
-        init_gen = torch_generator(s_init, device)
-        init_parameters(generator, init_gen)
-        init_parameters(discriminator, init_gen)
-        train_gen = torch_generator(s_train, device)
-        discriminator.use_generator(train_gen)
-        opt_g = torch.optim.Adam(generator.parameters(), lr=self.setting("generator_lr"), betas=(0.5, 0.9),
-                                 weight_decay=self.weight_decay)
-        opt_d = torch.optim.Adam(discriminator.parameters(), lr=self.setting("discriminator_lr"), betas=(0.5, 0.9),
-                                 weight_decay=self.weight_decay)
-        state = TrainingState(
-            generator=generator, discriminator=discriminator, head=head, opt_g=opt_g, opt_d=opt_d,
-            sampler=sampler, floats=floats, codes=codes,
-            float_positions=torch.as_tensor(layout.float_positions, device=device),
-            code_offsets=torch.as_tensor(layout.code_offsets, device=device),
-            cond_span_offsets=torch.as_tensor(layout.code_offsets[layout.discrete], device=device),
-            cond_span_widths=torch.as_tensor(layout.code_widths[layout.discrete], device=device),
-            width=layout.width, embedding_dim=int(self.embedding_dim), batch_size=batch, pac=pac,
-            gp_weight=float(self.gradient_penalty), rng=train_gen,
-            discriminator_steps=int(self.discriminator_steps), gp_share=GP_SHARE,
-        )
-        history = History()
-        callbacks = [HistoryCallback(history), LogCallback()]
-        if self.verbose:
-            callbacks.append(ProgressBar())
+        state = self._training_state(layout, sampler, floats, codes, pac=pac, batch=batch, device=device,
+                                     s_init=s_init, s_train=s_train, gp_weight=float(self.gradient_penalty),
+                                     gp_share=GP_SHARE)
+        generator, discriminator, head = state.generator, state.discriminator, state.head
+        history, callbacks = self._callbacks()
         selector = None
         if self.keep_best:
             selector = self._selector(data, schema, transformer, generator, head, level_probs, device, epochs,
@@ -436,6 +416,47 @@ class Synthesizer(BaseEstimator):
         every = max(1, epochs // CHECKS_PER_FIT)
         return BestGeneratorCallback(generator, sample_frame, discretizer, discretizer.cells(reference), every,
                                      n_check)
+
+    def _training_state(self, layout, sampler, floats, codes, *, pac: int, batch: int, device, s_init, s_train,
+                        gp_weight: float, gp_share: float = 1.0, privacy=None,
+                        private_critic=None) -> TrainingState:
+        """Networks initialised from ``s_init``, optimisers, and the state the training loop runs on.
+
+        ``private_critic(discriminator) -> (module, optimizer)`` replaces the critic's plain Adam
+        (differential privacy wraps the critic for per-sample gradients and a noisy optimiser).
+        """
+        generator, discriminator, head = self._build_networks(layout, sampler.cond_width, pac, device)
+        init_gen = torch_generator(s_init, device)
+        init_parameters(generator, init_gen)
+        init_parameters(discriminator, init_gen)
+        train_gen = torch_generator(s_train, device)
+        discriminator.use_generator(train_gen)
+        if private_critic is None:
+            critic = discriminator
+            opt_d = torch.optim.Adam(discriminator.parameters(), lr=self.setting("discriminator_lr"),
+                                     betas=(0.5, 0.9), weight_decay=self.weight_decay)
+        else:
+            critic, opt_d = private_critic(discriminator)
+        opt_g = torch.optim.Adam(generator.parameters(), lr=self.setting("generator_lr"), betas=(0.5, 0.9),
+                                 weight_decay=self.weight_decay)
+        return TrainingState(
+            generator=generator, discriminator=critic, head=head, opt_g=opt_g, opt_d=opt_d,
+            sampler=sampler, floats=floats, codes=codes,
+            float_positions=torch.as_tensor(layout.float_positions, device=device),
+            code_offsets=torch.as_tensor(layout.code_offsets, device=device),
+            cond_span_offsets=torch.as_tensor(layout.code_offsets[layout.discrete], device=device),
+            cond_span_widths=torch.as_tensor(layout.code_widths[layout.discrete], device=device),
+            width=layout.width, embedding_dim=int(self.embedding_dim), batch_size=batch, pac=pac,
+            gp_weight=gp_weight, rng=train_gen, discriminator_steps=int(self.discriminator_steps),
+            gp_share=gp_share, privacy=privacy,
+        )
+
+    def _callbacks(self) -> tuple[History, list]:
+        history = History()
+        callbacks = [HistoryCallback(history), LogCallback()]
+        if self.verbose:
+            callbacks.append(ProgressBar())
+        return history, callbacks
 
     def _build_networks(self, layout, cond_width: int, pac: int, device):
         wide = layout.wide_spans

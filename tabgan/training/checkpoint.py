@@ -17,7 +17,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from ..exceptions import InvalidDataError, ModelFileError
 from ..persistence import read_model_file, write_model_file

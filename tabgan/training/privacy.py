@@ -30,7 +30,6 @@ from ..nn.losses import condition_loss, generator_adversarial_loss
 from ..privacy_preprocessing import build, plan_releases, private_frame, release
 from ..sampling import ConditionalSampler
 from ..schema import Schema, infer_schema, parse_metadata
-from .callbacks import History, HistoryCallback, LogCallback, ProgressBar
 from .device import resolve_device
 from .loop import TrainingState, generate, real_batch, train
 
@@ -448,35 +447,17 @@ def fit_private(est, data, metadata=None, discrete_columns=None) -> dict:
     cond_probs = [p for p, col in zip(built.level_probs, level_columns) if col.spans[0].discrete]
     sampler = ConditionalSampler(cond_probs, device)
     sampler.codes = codes[:, torch.as_tensor(layout.discrete)]  # for cond_from_rows; no counts taken
-    generator, discriminator, head = est._build_networks(layout, sampler.cond_width, 1, device)
-    from ..nn.modules import init_parameters
 
-    init_gen = torch_generator(s_init, device)
-    init_parameters(generator, init_gen)
-    init_parameters(discriminator, init_gen)
-    train_gen = torch_generator(s_train, device)
-    discriminator.use_generator(train_gen)
-    gsm, opt_d = make_private_discriminator(
-        discriminator, lr=est.setting("discriminator_lr"), noise_multiplier=sigma, max_grad_norm=float(est.max_grad_norm),
-        expected_batch_size=max(1, int(round(q * built.row_count)) + batch),
-        noise_generator=torch_generator(s_noise, device))
-    opt_g = torch.optim.Adam(generator.parameters(), lr=est.setting("generator_lr"), betas=(0.5, 0.9),
-                             weight_decay=est.weight_decay)
-    disc = layout.discrete
-    state = TrainingState(
-        generator=generator, discriminator=gsm, head=head, opt_g=opt_g, opt_d=opt_d,
-        sampler=sampler, floats=floats, codes=codes,
-        float_positions=torch.as_tensor(layout.float_positions, device=device),
-        code_offsets=torch.as_tensor(layout.code_offsets, device=device),
-        cond_span_offsets=torch.as_tensor(layout.code_offsets[disc], device=device),
-        cond_span_widths=torch.as_tensor(layout.code_widths[disc], device=device),
-        width=layout.width, embedding_dim=int(est.embedding_dim), batch_size=batch, pac=1,
-        gp_weight=0.0, rng=train_gen, discriminator_steps=int(est.discriminator_steps), privacy=accountant,
-    )
-    history = History()
-    callbacks = [HistoryCallback(history), LogCallback()]
-    if est.verbose:
-        callbacks.append(ProgressBar())
+    def private_critic(discriminator):
+        return make_private_discriminator(
+            discriminator, lr=est.setting("discriminator_lr"), noise_multiplier=sigma,
+            max_grad_norm=float(est.max_grad_norm), expected_batch_size=max(1, int(round(q * built.row_count)) + batch),
+            noise_generator=torch_generator(s_noise, device))
+
+    state = est._training_state(layout, sampler, floats, codes, pac=1, batch=batch, device=device, s_init=s_init,
+                                s_train=s_train, gp_weight=0.0, privacy=accountant, private_critic=private_critic)
+    generator, gsm, head = state.generator, state.discriminator, state.head
+    history, callbacks = est._callbacks()
     d_steps = int(est.discriminator_steps)
     done = train(state, epochs, spe, callbacks, d_step=dp_discriminator_step, g_step=dp_generator_step,
                  should_stop=lambda: not accountant.can_step(d_steps))
