@@ -67,10 +67,15 @@ class Calibration:
                    {int(j): (np.asarray(s), np.asarray(d)) for j, (s, d) in state["float_maps"].items()})
 
 
-def fit_calibration(generate: Callable[[int, np.ndarray], tuple[np.ndarray, np.ndarray]], *, width: int,
+def fit_calibration(generate: Callable[[int, np.ndarray], tuple[np.ndarray, np.ndarray, list]], *, width: int,
                     code_offsets: np.ndarray, targets: list, quantile_floats: dict, q_scale: float,
                     alpha_clip: float) -> Calibration:
-    """Fit offsets and maps on pools from ``generate(n, bias) -> (floats, codes)``.
+    """Fit offsets and maps on pools from ``generate(n, bias) -> (floats, codes, probs)``.
+
+    ``probs`` holds, per code column, the generator's level probabilities averaged over the
+    pool: the expected frequencies, which IPF matches to the targets.  They carry no sampling
+    noise of the drawn codes, which matters for wide columns (thousands of levels, a handful of
+    draws each in a pool).
 
     Parameters
     ----------
@@ -82,10 +87,10 @@ def fit_calibration(generate: Callable[[int, np.ndarray], tuple[np.ndarray, np.n
     bias = np.zeros(width)
     tracked = [(j, np.asarray(t, dtype=np.float64)) for j, t in enumerate(targets) if t is not None]
     for _ in range(ROUNDS if tracked else 0):
-        _, codes = generate(POOL_ROWS, bias)
+        _, _, probs = generate(POOL_ROWS, bias)
         for j, target in tracked:
             w = len(target)
-            seen = np.bincount(codes[:, j], minlength=w)[:w] / len(codes)
+            seen = probs[j][:w]
             t = target / max(target.sum(), 1e-12)
             step = np.log((t + 1e-4) / (seen + 1e-4))
             off = int(code_offsets[j])
@@ -95,7 +100,7 @@ def fit_calibration(generate: Callable[[int, np.ndarray], tuple[np.ndarray, np.n
             bias[int(code_offsets[j]) + np.flatnonzero(target <= 0)] = NEVER
     maps = {}
     if quantile_floats:
-        floats, codes = generate(POOL_ROWS, bias)
+        floats, codes, _ = generate(POOL_ROWS, bias)
         dst = np.clip(ndtri(LEVELS) / q_scale, -alpha_clip, alpha_clip)
         for fj, (cj, mode) in quantile_floats.items():
             scores = floats[codes[:, cj] == mode, fj]

@@ -662,10 +662,10 @@ class Synthesizer(BaseEstimator):
         gumbel_mask, level_bias = _output_masks(parts)
         gen = torch_generator(seq, parts.device)
 
-        def generate(n: int, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        def generate(n: int, bias: np.ndarray):
             b = level_bias + torch.as_tensor(bias, dtype=level_bias.dtype, device=parts.device)
-            f, c = _generate_chunk(parts, n, [], {}, gen, gumbel_mask, b)
-            return f.cpu().numpy(), c.cpu().numpy()
+            f, c, probs = _generate_chunk(parts, n, [], {}, gen, gumbel_mask, b, with_probs=True)
+            return f.cpu().numpy(), c.cpu().numpy(), [p.double().cpu().numpy() for p in probs]
 
         was_training = parts.generator.training
         parts.generator.eval()
@@ -812,7 +812,10 @@ class _Parts:
     calibration: Calibration | None = None
 
 
-def _generate_chunk(parts: _Parts, batch: int, parsed, disc_index, gen, gumbel_mask, level_bias):
+def _generate_chunk(parts: _Parts, batch: int, parsed, disc_index, gen, gumbel_mask, level_bias,
+                    with_probs: bool = False):
+    """Compact floats and codes of ``batch`` generated rows; with ``with_probs``, also each
+    softmax span's level probabilities averaged over the rows (what the drawn codes estimate)."""
     sampler = parts.sampler
     if parsed:
         ci, level = parsed[0]
@@ -826,7 +829,13 @@ def _generate_chunk(parts: _Parts, batch: int, parsed, disc_index, gen, gumbel_m
     # Levels are drawn from the generator's softmax (Gumbel-max), not taken by argmax, so
     # that the generated marginals keep their spread.
     u = torch.rand(raw.shape, device=raw.device, generator=gen).clamp_(1e-10, 1 - 1e-10)
-    return parts.head.decode(raw - torch.log(-torch.log(u)) * gumbel_mask + level_bias)
+    floats, codes = parts.head.decode(raw - torch.log(-torch.log(u)) * gumbel_mask + level_bias)
+    if not with_probs:
+        return floats, codes
+    logits = raw + level_bias
+    probs = [torch.softmax(logits[:, off:off + w], dim=1).mean(dim=0)
+             for off, w in zip(parts.head.code_offsets, parts.head.code_widths)]
+    return floats, codes, probs
 
 
 def _output_masks(parts: _Parts) -> tuple[torch.Tensor, torch.Tensor]:
