@@ -1,6 +1,7 @@
 """Conditional vectors and training-by-sampling, vectorised on the device.
 
-CTGAN's training-by-sampling (Xu et al. 2019): pick a discrete column uniformly, pick one of
+CTGAN's training-by-sampling (Xu et al. 2019): pick a conditional-vector column (a categorical
+or boolean column of at most ``WIDE_LEVELS`` levels) uniformly, pick one of
 its levels (by log-frequency during training so rare levels are seen, by frequency when
 generating so marginals come out right), and draw a real row holding that level. Row lookup
 uses, per discrete column, the row indices sorted by level plus per-level start offsets, so a
