@@ -36,8 +36,9 @@ LEVELS = (np.arange(1000) + 0.5) / 1000
 POOL_ROWS, ROUNDS = 20_000, 4
 #: Offsets are kept within +-MAX_BIAS (a level the generator never draws cannot be forced).
 MAX_BIAS = 8.0
-#: The offset of a level or mode whose target frequency is zero (an unused category of a wide
-#: column, which the conditional sampler does not mask): never drawn.  Finite, for JSON.
+#: The offset of a level or mode whose target frequency is zero (a numeric mode that no training
+#: value falls in): never drawn.  Finite, for JSON.  (Unused categories are masked for every
+#: level column, calibrated or not, by the synthesizer's output masks.)
 NEVER = -1e4
 
 

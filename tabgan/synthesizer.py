@@ -337,10 +337,12 @@ class Synthesizer(BaseEstimator):
         floats_np, codes_np = transformer.transform(data, rng)
         layout = transformer.layout_
         n = len(data)
-        # The frequency of every level and every numeric mode (counts, no rows): the discrete
-        # columns' are the conditional sampler's level probabilities, all are calibration targets.
+        # The frequency of every level and every numeric mode (counts, no rows): the level
+        # columns' mask unseen levels and, for the conditioned ones, drive the conditional
+        # sampler; all are calibration targets.
         code_freqs = [np.bincount(codes_np[:, j], minlength=int(w)) / n for j, w in enumerate(layout.code_widths)]
         level_probs = [code_freqs[j] for j in np.flatnonzero(layout.discrete)]
+        cond_probs = layout.of_conditioned(level_probs)
 
         pac = int(min(self.pac, n))
         # At most a quarter of the table, so that even a small table gets several steps per epoch.
@@ -351,7 +353,7 @@ class Synthesizer(BaseEstimator):
 
         floats = torch.as_tensor(floats_np, device=device)
         codes = torch.as_tensor(codes_np, device=device)
-        sampler = ConditionalSampler(level_probs, device, codes=codes[:, torch.as_tensor(layout.discrete)])
+        sampler = ConditionalSampler(cond_probs, device, codes=codes[:, torch.as_tensor(layout.conditioned)])
         state = self._training_state(layout, sampler, floats, codes, pac=pac, batch=batch, device=device,
                                      s_init=s_init, s_train=s_train, gp_weight=float(self.gradient_penalty),
                                      gp_share=GP_SHARE)
@@ -378,14 +380,16 @@ class Synthesizer(BaseEstimator):
                         selector.best_epoch, selector.best_score)
 
         generator.eval()
-        sampler = ConditionalSampler(level_probs, device)  # level probabilities only, no rows
-        calibration = self._fit_calibration(generator, sampler, head, transformer, device, code_freqs, s_calibrate)
+        sampler = ConditionalSampler(cond_probs, device)  # level probabilities only, no rows
+        calibration = self._fit_calibration(generator, sampler, level_probs, head, transformer, device, code_freqs,
+                                            s_calibrate)
         # Fitted state is assigned only now, so an interrupted fit leaves the estimator unfitted.
         self.schema_ = schema
         self.transformer_ = transformer
         self.generator_ = generator
         self.discriminator_ = discriminator
         self.sampler_ = sampler
+        self.level_probs_ = level_probs
         self.calibration_ = calibration
         self.head_ = head
         self.history_ = history
@@ -404,8 +408,8 @@ class Synthesizer(BaseEstimator):
         n_check = min(len(data), CHECK_ROWS)
         reference = data.iloc[np.sort(rng.choice(len(data), n_check, replace=False))]
         discretizer = Discretizer(schema, reference)
-        parts = _Parts(generator, ConditionalSampler(level_probs, device), head, transformer, device,
-                       int(self.embedding_dim))
+        parts = _Parts(generator, ConditionalSampler(transformer.layout_.of_conditioned(level_probs), device),
+                       level_probs, head, transformer, device, int(self.embedding_dim))
         check_seq = seq.spawn(1)[0]
 
         def sample_frame(n):
@@ -444,8 +448,8 @@ class Synthesizer(BaseEstimator):
             sampler=sampler, floats=floats, codes=codes,
             float_positions=torch.as_tensor(layout.float_positions, device=device),
             code_offsets=torch.as_tensor(layout.code_offsets, device=device),
-            cond_span_offsets=torch.as_tensor(layout.code_offsets[layout.discrete], device=device),
-            cond_span_widths=torch.as_tensor(layout.code_widths[layout.discrete], device=device),
+            cond_span_offsets=torch.as_tensor(layout.code_offsets[layout.conditioned], device=device),
+            cond_span_widths=torch.as_tensor(layout.code_widths[layout.conditioned], device=device),
             width=layout.width, embedding_dim=int(self.embedding_dim), batch_size=batch, pac=pac,
             gp_weight=gp_weight, rng=train_gen, discriminator_steps=int(self.discriminator_steps),
             gp_share=gp_share, privacy=privacy,
@@ -475,13 +479,14 @@ class Synthesizer(BaseEstimator):
             return []
         if not isinstance(conditions, Mapping):
             raise TypeError(f"conditions must be a dict {{column: value}}; got {type(conditions).__name__}.")
+        cond_index = {int(ci): j for j, ci in enumerate(np.flatnonzero(self.transformer_.layout_.conditioned))}
         ci = 0
-        by_name = {}  # discrete column name -> (code column index, transformer, discrete index)
+        by_name = {}  # conditioned column name -> (code column index, transformer, sampler index)
         for col in self.transformer_.columns_:
             for span in col.spans:
                 if span.activation == "softmax":
-                    if span.discrete:
-                        by_name[col.spec.name] = (ci, col, len(by_name))
+                    if ci in cond_index:
+                        by_name[col.spec.name] = (ci, col, cond_index[ci])
                     ci += 1
         parsed = []
         problems = []
@@ -649,15 +654,15 @@ class Synthesizer(BaseEstimator):
         return path
 
     def _parts(self) -> "_Parts":
-        return _Parts(self.generator_, self.sampler_, self.head_, self.transformer_, self.device_,
+        return _Parts(self.generator_, self.sampler_, self.level_probs_, self.head_, self.transformer_, self.device_,
                       int(self.embedding_dim), self.calibration_)
 
-    def _fit_calibration(self, generator, sampler, head, transformer, device, targets: list,
+    def _fit_calibration(self, generator, sampler, level_probs, head, transformer, device, targets: list,
                          seq: np.random.SeedSequence) -> Calibration | None:
         """Offsets and score maps towards ``targets`` (one per code column), or None when off."""
         if not self.calibrate:
             return None
-        parts = _Parts(generator, sampler, head, transformer, device, int(self.embedding_dim))
+        parts = _Parts(generator, sampler, level_probs, head, transformer, device, int(self.embedding_dim))
         layout = parts.transformer.layout_
         gumbel_mask, level_bias = _output_masks(parts)
         gen = torch_generator(seq, parts.device)
@@ -683,7 +688,7 @@ class Synthesizer(BaseEstimator):
         layout = parts.transformer.layout_
         device = parts.device
         gen = torch_generator(seq, device)
-        disc_index = {int(ci): j for j, ci in enumerate(np.flatnonzero(layout.discrete))}
+        disc_index = {int(ci): j for j, ci in enumerate(np.flatnonzero(layout.conditioned))}
         gumbel_mask, level_bias = _output_masks(parts)
         kept_f, kept_c, total = [], [], 0
         was_training = parts.generator.training
@@ -736,7 +741,7 @@ class Synthesizer(BaseEstimator):
             "params": self._json_params(),
             "schema": self.schema_.to_dict(),
             "transformer": self.transformer_.get_state(),
-            "level_probs": [p.tolist() for p in self.sampler_.level_probs],
+            "level_probs": [p.tolist() for p in self.level_probs_],
             "privacy_spent": self.privacy_spent_,
             "epochs_trained": self.epochs_,
             "sample_entropy": str(self._sample_entropy),
@@ -766,14 +771,12 @@ class Synthesizer(BaseEstimator):
             schema = Schema.from_dict(meta["schema"])
             transformer = TableTransformer.from_state(schema, meta["transformer"])
             level_probs = [np.asarray(p, dtype=np.float64) for p in meta["level_probs"]]
-            sampler = ConditionalSampler(level_probs, dev)
             layout = transformer.layout_
-            if len(level_probs) != int(layout.discrete.sum()):
+            if layout.wide_spans and "expand.0.weight" not in states["generator"]:
                 raise ModelFileError(
-                    f"{path} holds {len(level_probs)} conditional columns where this tabgan expects "
-                    f"{int(layout.discrete.sum())}: it was written by a tabgan from before categorical columns "
-                    f"with more than {WIDE_LEVELS} levels stopped being conditioned on; refit the model with this "
-                    "version.")
+                    f"{path} was written by a tabgan from before categorical columns with more than {WIDE_LEVELS} "
+                    "levels got their low-rank layers; refit the model with this version.")
+            sampler = ConditionalSampler(layout.of_conditioned(level_probs), dev)
             generator, _, head = model._build_networks(layout, sampler.cond_width, int(model.pac), dev)
             generator.load_state_dict(states["generator"])
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
@@ -785,6 +788,7 @@ class Synthesizer(BaseEstimator):
         model.transformer_ = transformer
         model.generator_ = generator
         model.sampler_ = sampler
+        model.level_probs_ = level_probs
         model.head_ = head
         model.history_ = History()
         model.privacy_spent_ = meta.get("privacy_spent")
@@ -805,6 +809,7 @@ class _Parts:
 
     generator: torch.nn.Module
     sampler: ConditionalSampler
+    level_probs: list              # every level column's frequencies (the sampler holds the conditioned ones)
     head: OutputHead
     transformer: TableTransformer
     device: torch.device
@@ -847,7 +852,7 @@ def _output_masks(parts: _Parts) -> tuple[torch.Tensor, torch.Tensor]:
     gumbel_mask = torch.ones(layout.width, device=device)
     gumbel_mask[parts.head.float_positions] = 0.0
     bias = torch.zeros(layout.width, device=device)
-    for off, probs in zip(layout.code_offsets[layout.discrete], parts.sampler.level_probs):
+    for off, probs in zip(layout.code_offsets[layout.discrete], parts.level_probs):
         unseen = np.flatnonzero(np.asarray(probs) <= 0)
         if len(unseen) and len(unseen) < len(probs):
             bias[torch.as_tensor(int(off) + unseen, device=device)] = float("-inf")

@@ -107,7 +107,8 @@ def test_saved_model_is_a_function_of_metadata_and_ledger_releases(dp_model, pri
     loaded = Synthesizer.load(path)
     levels = iter(rebuilt.level_probs)
     targets = [c["mode_probs"] if "mode_probs" in c else next(levels) for c in rebuilt.transformer_state["columns"]]
-    again = loaded._fit_calibration(loaded.generator_, loaded.sampler_, loaded.head_, loaded.transformer_,
+    again = loaded._fit_calibration(loaded.generator_, loaded.sampler_, loaded.level_probs_, loaded.head_,
+                                    loaded.transformer_,
                                     loaded.device_, targets, resolve_seed(SMALL["random_state"]).spawn(7)[6])
     assert meta["calibration"] is not None and again.get_state() == meta["calibration"]
     # ... and no exact statistic of the private table is in the file.

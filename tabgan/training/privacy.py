@@ -443,10 +443,9 @@ def fit_private(est, data, metadata=None, discrete_columns=None) -> dict:
     floats = torch.as_tensor(floats_np, device=device)
     codes = torch.as_tensor(codes_np, device=device)
     # Noisy frequencies only, of the conditional-vector columns (wide categoricals are not).
-    level_columns = [col for col in transformer.columns_ if not isinstance(col, NumericTransformer)]
-    cond_probs = [p for p, col in zip(built.level_probs, level_columns) if col.spans[0].discrete]
+    cond_probs = layout.of_conditioned(built.level_probs)
     sampler = ConditionalSampler(cond_probs, device)
-    sampler.codes = codes[:, torch.as_tensor(layout.discrete)]  # for cond_from_rows; no counts taken
+    sampler.codes = codes[:, torch.as_tensor(layout.conditioned)]  # for cond_from_rows; no counts taken
 
     def private_critic(discriminator):
         return make_private_discriminator(
@@ -467,13 +466,14 @@ def fit_private(est, data, metadata=None, discrete_columns=None) -> dict:
     level_iter = iter(built.level_probs)
     targets = [col.mode_probs_ if isinstance(col, NumericTransformer) else next(level_iter)
                for col in transformer.columns_]
-    calibration = est._fit_calibration(generator, sampler_out, head, transformer, device, targets, s_calibrate)
+    calibration = est._fit_calibration(generator, sampler_out, built.level_probs, head, transformer, device, targets,
+                                       s_calibrate)
     ledger = accountant.ledger(rel, plan_releases(schema), float(est.max_grad_norm))
     if ledger["epsilon"] > plan.epsilon or ledger["delta"] > plan.delta * (1 + 1e-12):  # pragma: no cover
         raise RuntimeError(f"privacy ledger {ledger['epsilon']}, {ledger['delta']} exceeds the target")
     return {
         "schema_": built.schema, "transformer_": transformer, "generator_": generator,
-        "discriminator_": gsm._module, "sampler_": sampler_out, "head_": head, "calibration_": calibration,
+        "discriminator_": gsm._module, "sampler_": sampler_out, "level_probs_": built.level_probs, "head_": head, "calibration_": calibration,
         "history_": history, "privacy_spent_": ledger, "device_": device, "epochs_": done,
         "n_features_in_": len(built.schema), "feature_names_in_": np.asarray(built.schema.names, dtype=object),
         "_sample_entropy": int(s_sample.generate_state(1, dtype=np.uint64)[0]), "_sample_calls": 0,

@@ -30,8 +30,7 @@ class Span:
         Number of output units (1 for ``tanh``, the number of levels or modes for ``softmax``).
     activation : {"tanh", "softmax"}
     discrete : bool
-        True for the level span of a categorical/boolean column with at most ``WIDE_LEVELS``
-        levels: these spans make up the conditional vector.
+        True for the level span of a categorical/boolean column.
     """
 
     column: str

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..schema import ColumnSpec
-from .base import WIDE_LEVELS, Span, object_array, restore_dtype
+from .base import Span, object_array, restore_dtype
 
 __all__ = ["CategoricalTransformer"]
 
@@ -40,7 +40,7 @@ class CategoricalTransformer:
 
     @property
     def spans(self) -> list[Span]:
-        return [Span(self.spec.name, self.n_levels, "softmax", discrete=self.n_levels <= WIDE_LEVELS)]
+        return [Span(self.spec.name, self.n_levels, "softmax", discrete=True)]
 
     def codes_of(self, series: pd.Series) -> np.ndarray:
         """Level codes of the values; -1 for values not among the levels (missing included)."""

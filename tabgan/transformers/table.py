@@ -35,8 +35,7 @@ class Layout:
     code_offsets, code_widths : ndarray (C,)
         Wide offset and width of each ``softmax`` span, in the order of the ``codes`` matrix.
     discrete : ndarray (C,) of bool
-        Which code columns are categorical/boolean levels (the conditional-vector columns);
-        wide categorical columns (more than ``WIDE_LEVELS`` levels) are not among them.
+        Which code columns are categorical/boolean levels.
     """
 
     spans: tuple
@@ -62,9 +61,21 @@ class Layout:
                    np.asarray(widths, dtype=np.int64), np.asarray(discrete, dtype=bool))
 
     @property
+    def conditioned(self) -> np.ndarray:
+        """(C,) bool: the level columns of the conditional vector, those of at most
+        ``WIDE_LEVELS`` levels."""
+        return self.discrete & (self.code_widths <= WIDE_LEVELS)
+
+    def of_conditioned(self, per_level_column: list) -> list:
+        """The entries of ``per_level_column`` (one per level column) that belong to the
+        conditional-vector columns."""
+        return [x for x, keep in zip(per_level_column, self.conditioned[self.discrete]) if keep]
+
+    @property
     def wide_spans(self) -> list[tuple[int, int]]:
-        """``(offset, width)`` of the softmax spans wider than ``WIDE_LEVELS``, in wide order."""
-        return [(int(o), int(w)) for o, w in zip(self.code_offsets, self.code_widths) if w > WIDE_LEVELS]
+        """``(offset, width)`` of the level spans wider than ``WIDE_LEVELS``, in wide order."""
+        wide = self.discrete & ~self.conditioned
+        return [(int(o), int(w)) for o, w in zip(self.code_offsets[wide], self.code_widths[wide])]
 
 
 class TableTransformer:
