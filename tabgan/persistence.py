@@ -157,7 +157,7 @@ def read_model_file(path, map_location="cpu") -> tuple[dict, dict[str, dict[str,
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise ModelFileError(
             f"{path} was written in model format version {version}, newer than this tabgan reads "
-            f"({FORMAT_VERSION}); upgrade tabgan (pip install -U tabgan-dp)."
+            f"({FORMAT_VERSION}); upgrade tabgan (reinstall it from an up-to-date clone)."
         )
     try:
         meta = json.loads(payload["meta"], object_hook=_decode)

@@ -152,7 +152,7 @@ class Synthesizer(BaseEstimator):
         Show a progress bar.
     epsilon, delta : float or None
         Differential privacy target for the whole fit, one row as the unit (``docs/privacy.md``).
-        ``None`` (default) trains without DP. Needs opacus (``pip install tabgan-dp[dp]``).
+        ``None`` (default) trains without DP. Needs opacus (the ``dp`` extra).
     max_grad_norm : float
         Per-sample gradient clipping norm of DP-SGD (DP only).
     preprocessing_epsilon_share : float

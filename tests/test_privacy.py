@@ -168,7 +168,7 @@ def test_settings_that_cannot_be_private_are_refused(private_frame, kwargs, rows
 
 def test_missing_opacus_is_refused_with_the_install_command(private_frame, monkeypatch):
     monkeypatch.setattr(privacy, "GradSampleModule", None)
-    with pytest.raises(PrivacyConfigError, match=r"pip install tabgan-dp\[dp\]"):
+    with pytest.raises(PrivacyConfigError, match=r"opacus is not installed.*pip install -e \"\.\[dp\]\""):
         Synthesizer(epsilon=1.0, delta=1e-5, **SMALL).fit(private_frame)
 
 

@@ -212,8 +212,8 @@ def check_config(est, n_rows: int | None) -> None:
         problems.append(f"the table has {n_rows} rows; differentially private training needs at least {MIN_ROWS} "
                         "(the noise would drown everything). Use more rows or train without epsilon.")
     if GradSampleModule is None:
-        problems.append("opacus is not installed; differentially private training needs it: "
-                        "pip install tabgan-dp[dp]")
+        problems.append("opacus is not installed; differentially private training needs it (the dp extra): "
+                        "pip install 'opacus>=1.5', or from a clone of tabgan: pip install -e \".[dp]\"")
     if problems:
         raise PrivacyConfigError("Cannot train with differential privacy:\n  - " + "\n  - ".join(problems))
 
