@@ -2,7 +2,8 @@
 
 Checks: the page loads with no console errors or uncaught exceptions; every expected section is
 present; every image decodes and is not blank (pixel standard deviation of each image, drawn to a
-canvas, and of the screenshot).  Saves a screenshot (``docs/report_screenshot.png`` by default).
+canvas, and of the screenshot) and is shown at (nearly) its natural size, which its fonts are
+sized for.  Saves a screenshot (``docs/report_screenshot.png`` by default).
 
 Needs Chromium from the distribution (``apt-get install -y chromium``); not part of CI.  Talks to
 the browser over the DevTools protocol on a pipe (``--remote-debugging-pipe``), so no extra Python
@@ -28,8 +29,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-SECTIONS = ["summary", "column-shapes", "distributions", "pair-trends", "coverage", "utility", "privacy",
-            "dp-ledger", "schema"]
+SECTIONS = ["summary", "column-shapes", "distributions", "statistics", "pair-trends", "heatmaps", "coverage",
+            "utility", "privacy", "dp-ledger", "model", "schema"]
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--remote-debugging-pipe"]
@@ -47,7 +48,8 @@ PAGE_CHECK = """(() => {
       for (let i = 0; i < d.length; i += 16) { const v = (d[i] + d[i+1] + d[i+2]) / 3; s += v; s2 += v*v; n++; }
       std = Math.sqrt(Math.max(s2 / n - (s / n) ** 2, 0));
     }
-    out.images.push({alt: img.alt, complete: img.complete, width: img.naturalWidth, std: std});
+    out.images.push({alt: img.alt, complete: img.complete, width: img.naturalWidth, shown: img.clientWidth,
+                     std: std});
   }
   out.height = document.documentElement.scrollHeight;
   return JSON.stringify(out);
@@ -145,7 +147,7 @@ def check(html_path: Path, screenshot: Path, binary: str, width: int = 1100, hei
             browser.wait_event("Page.loadEventFired")
             page = json.loads(browser.send("Runtime.evaluate", {"expression": PAGE_CHECK, "returnByValue": True},
                                            session=session)["result"]["value"])
-            # The whole page, at half scale, so every section shows in one picture.
+            # The whole page (at half scale by default, so every section shows in one picture).
             clip = {"x": 0, "y": 0, "width": width, "height": page["height"], "scale": scale}
             shot = base64.b64decode(browser.send("Page.captureScreenshot", {
                 "format": "png", "clip": clip, "captureBeyondViewport": True}, session=session)["data"])
@@ -163,8 +165,10 @@ def check(html_path: Path, screenshot: Path, binary: str, width: int = 1100, hei
     screenshot.parent.mkdir(parents=True, exist_ok=True)
     screenshot.write_bytes(shot)
     blank = [img["alt"] for img in page["images"] if not img["complete"] or img["width"] == 0 or img["std"] < 2]
+    # The figures' fonts are sized for their natural size; one shown much smaller is hard to read.
+    shrunk = [img["alt"] for img in page["images"] if img["width"] and img["shown"] < 0.9 * img["width"]]
     return {"console_errors": errors, "missing_sections": [s for s in SECTIONS if s not in page["sections"]],
-            "images": page["images"], "blank_images": blank, "page_height": page["height"],
+            "images": page["images"], "blank_images": blank, "shrunk_images": shrunk, "page_height": page["height"],
             "screenshot": str(screenshot), "screenshot_std": screenshot_std(shot)}
 
 
@@ -173,18 +177,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("html", type=Path, help="report written by FidelityReport.to_html")
     parser.add_argument("--screenshot", type=Path, default=ROOT / "docs" / "report_screenshot.png")
     parser.add_argument("--chromium", default=shutil.which("chromium") or shutil.which("chromium-browser"))
+    parser.add_argument("--scale", type=float, default=0.5,
+                        help="screenshot scale (default 0.5: the whole page in one small picture)")
     args = parser.parse_args(argv)
     if not args.chromium:
         print("Chromium not found; install it with: apt-get install -y chromium", file=sys.stderr)
         return 2
-    result = check(args.html, args.screenshot, args.chromium)
+    result = check(args.html, args.screenshot, args.chromium, scale=args.scale)
     for img in result["images"]:
-        print(f"  image {img['alt']!r:32s} {img['width']:5d} px wide, pixel std {img['std']:.1f}")
+        print(f"  image {img['alt']!r:36s} {img['width']:5d} px wide, shown at {img['shown']:5d} px, "
+              f"pixel std {img['std']:.1f}")
     print(f"sections missing: {result['missing_sections'] or 'none'}; console errors: "
           f"{result['console_errors'] or 'none'}; blank images: {result['blank_images'] or 'none'}; "
+          f"shrunk images: {result['shrunk_images'] or 'none'}; "
           f"screenshot pixel std {result['screenshot_std']:.3f} -> {result['screenshot']}")
-    ok = not (result["console_errors"] or result["missing_sections"] or result["blank_images"]) \
-        and result["screenshot_std"] > 0.01
+    ok = not (result["console_errors"] or result["missing_sections"] or result["blank_images"]
+              or result["shrunk_images"]) and result["screenshot_std"] > 0.01
     print("OK" if ok else "FAILED")
     return 0 if ok else 1
 

@@ -2,7 +2,8 @@
 
 ``tabgan/cli.py`` wires :func:`add_report_parser` into its subcommands; :func:`run_report`
 runs the subcommand on its own (``run_report(["real.csv", "synth.csv", "--out", "r.html"])``).
-Torch is imported only with ``--model`` (to read the model file's schema and DP ledger).
+Torch is imported only with ``--model`` (to read the model file: its schema, fit settings and DP
+ledger).
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ def add_report_parser(subparsers: Any, parents: Sequence[argparse.ArgumentParser
                                      "and the train-vs-holdout distance comparison)")
     p.add_argument("--target", help="column to predict for ML efficacy (needs --holdout)")
     p.add_argument("--metadata", help='JSON with column kinds: {"columns": {name: kind}}')
-    p.add_argument("--model", help="model file written by 'tabgan fit': its schema and DP ledger are used")
+    p.add_argument("--model", help="model file written by 'tabgan fit': its column kinds, fit settings and DP "
+                                   "ledger are used and shown")
     p.add_argument("--out", "-o", default="report.html", help="HTML file to write (default: report.html)")
     p.add_argument("--json", help="also write the scores as JSON to this file")
     p.add_argument("--max-rows", type=int, default=100_000,
@@ -55,15 +57,6 @@ def _read_csv(path: str):
     return pd.read_csv(p, skipinitialspace=True)
 
 
-def _read_model(path: str) -> tuple[Any, dict | None]:
-    """Schema and DP ledger of a saved model (imports torch, which reads the file)."""
-    from ..persistence import read_model_file
-    from ..schema import Schema
-
-    meta, _ = read_model_file(path, map_location="cpu")
-    return Schema.from_dict(meta["schema"]), meta.get("privacy_spent")
-
-
 def cmd_report(args: argparse.Namespace) -> int:
     """Handler of ``tabgan report``: build the report, write HTML (and JSON), print the headline."""
     from .report import FidelityReport
@@ -79,11 +72,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         if not p.exists():
             raise FileNotFoundError(f"No metadata file at {p}.")
         metadata = json.loads(p.read_text(encoding="utf-8"))
-    schema, ledger = (None, None)
-    if args.model:
-        schema, ledger = _read_model(args.model)
-    report = FidelityReport(real, synthetic, holdout=holdout, target=args.target, metadata=metadata, kinds=schema,
-                            privacy_spent=ledger, random_state=args.seed, max_rows=args.max_rows)
+    if args.model and not Path(args.model).exists():
+        raise FileNotFoundError(f"No model file at {args.model}.")
+    # With --model the report reads the file (torch is imported only then): its column kinds,
+    # its fit settings and its DP ledger, or the fact that it was trained without DP.
+    report = FidelityReport(real, synthetic, holdout=holdout, target=args.target, metadata=metadata,
+                            model=args.model or None, random_state=args.seed, max_rows=args.max_rows)
     report.to_html(args.out)
     scores = report.scores
     if args.json:

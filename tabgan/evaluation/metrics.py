@@ -1,8 +1,9 @@
 """Fidelity, utility and privacy metrics as pure functions of DataFrames.
 
-Everything here follows ``docs/BENCHMARKS.md`` (the benchmark protocol) and, for the quality
-scores, SDMetrics 0.32's single-table ``QualityReport``, so that ``benchmarks/adult.py`` and
-:class:`tabgan.evaluation.FidelityReport` report the same figures.  This module never imports
+The quality scores are SDMetrics 0.32's single-table ``QualityReport``; ML efficacy, detection
+and the distance diagnostics follow the project's benchmark protocol (each function's docstring
+states its settings), so that ``benchmarks/`` and :class:`tabgan.evaluation.FidelityReport`
+report the same figures.  This module never imports
 torch or the synthesizer.
 
 Column kinds are tabgan's (``continuous``, ``integer``, ``categorical``, ``boolean``,
@@ -31,6 +32,7 @@ __all__ = [
     "pair_trends",
     "quality",
     "coverage",
+    "column_statistics",
     "ml_efficacy",
     "detection_auc",
     "dcr",
@@ -432,6 +434,71 @@ def coverage(
                 row["category_coverage"] = float(np.isin(real_levels, sc).mean())
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- summary statistics
+
+
+def _top(codes: np.ndarray, n_levels: int) -> tuple[int, float, int]:
+    """Most common code, its share of the non-missing codes, and the number of distinct codes."""
+    present = codes[codes >= 0]
+    if len(present) == 0:
+        return -1, float("nan"), 0
+    counts = np.bincount(present, minlength=n_levels)
+    top = int(counts.argmax())
+    return top, float(counts[top] / len(present)), int((counts > 0).sum())
+
+
+def column_statistics(
+    real: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    kinds: Mapping[str, str] | Schema | None = None,
+) -> pd.DataFrame:
+    """Plain summary statistics of every column, real and synthetic side by side.
+
+    Returns
+    -------
+    DataFrame
+        Two rows per column (``table`` is ``"real"`` then ``"synthetic"``) with ``column``,
+        ``kind`` and ``missing`` (share of rows).  Numeric and datetime columns: ``mean``, ``std``
+        (ddof 1), ``min``, ``median``, ``max`` (datetimes in nanoseconds since the epoch),
+        ``mode`` (the most common value) and ``mode_share`` (its share of the non-missing
+        values).  Categorical and boolean columns: ``levels`` (distinct non-missing values),
+        ``top_level``, ``top_share`` (of the non-missing values) and, on the synthetic row,
+        ``unseen_levels``: the real levels the synthetic column never takes (a list).
+        Statistics that do not apply are NaN (None for the object columns).
+    """
+    schema = resolve_schema(real, kinds)
+    _check_columns(schema, real=real, synthetic=synthetic)
+    rows = []
+    for spec in schema:
+        base = {"column": spec.name, "kind": spec.kind}
+        if spec.kind in _NUMERIC:
+            for label, frame in (("real", real), ("synthetic", synthetic)):
+                v = _numeric(frame, spec)
+                finite = v[~np.isnan(v)]
+                row = {**base, "table": label, "missing": float(np.isnan(v).mean()) if len(v) else float("nan")}
+                if len(finite):
+                    values, counts = np.unique(finite, return_counts=True)
+                    top = int(counts.argmax())
+                    row.update(mean=float(finite.mean()), std=float(finite.std(ddof=1)) if len(finite) > 1
+                               else float("nan"), min=float(finite.min()), median=float(np.median(finite)),
+                               max=float(finite.max()), mode=float(values[top]),
+                               mode_share=float(counts[top] / len(finite)))
+                rows.append(row)
+        else:
+            (rc, sc), levels = _codes(real[spec.name], synthetic[spec.name])
+            for label, codes in (("real", rc), ("synthetic", sc)):
+                top, share, n = _top(codes, len(levels))
+                row = {**base, "table": label, "missing": float((codes < 0).mean()) if len(codes) else float("nan"),
+                       "levels": n, "top_level": levels[top] if top >= 0 else None, "top_share": share}
+                if label == "synthetic":
+                    unseen = np.setdiff1d(np.unique(rc[rc >= 0]), sc)
+                    row["unseen_levels"] = [levels[i] for i in unseen]
+                rows.append(row)
+    cols = ["column", "kind", "table", "missing", "mean", "std", "min", "median", "max", "mode", "mode_share",
+            "levels", "top_level", "top_share", "unseen_levels"]
+    return pd.DataFrame(rows, columns=cols)
 
 
 # --------------------------------------------------------------------------- model matrices

@@ -7,6 +7,7 @@ for the classifiers, and ``to_html`` reuses what ``scores`` already computed.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any, Mapping
@@ -47,6 +48,84 @@ def _validate_privacy_spent(privacy_spent: Mapping | None) -> dict | None:
     return dict(privacy_spent)
 
 
+def _plain(value: Any) -> Any:
+    """A parameter value as JSON-like data (tuples as lists, numpy scalars as Python ones)."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def _plain_nested(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain_nested(v) for k, v in value.items()}
+    return _plain(value)
+
+
+def _info_from_meta(meta: Mapping, source: str) -> dict:
+    """Fit settings from a model file's JSON (what ``Synthesizer.save`` writes)."""
+    if not isinstance(meta.get("params"), Mapping):
+        raise InvalidDataError(f"{source} holds no fit parameters ('params'); is it a tabgan model file?")
+    schema = Schema.from_dict(meta["schema"]) if isinstance(meta.get("schema"), Mapping) else None
+    settings = meta.get("settings") if isinstance(meta.get("settings"), Mapping) else {}
+    return {"source": source, "tabgan_version": meta.get("tabgan_version"),
+            "params": {k: _plain(v) for k, v in meta["params"].items()},
+            "settings": {k: _plain_nested(v) for k, v in settings.items()},
+            "epochs_trained": meta.get("epochs_trained"), "device": settings.get("device"),
+            "calibrated": None if "calibration" not in meta else meta["calibration"] is not None,
+            "privacy_spent": meta.get("privacy_spent"), "schema": schema}
+
+
+def read_model_info(model: Any) -> dict | None:
+    """What the report shows about the model: fit settings, DP ledger and column kinds.
+
+    Parameters
+    ----------
+    model : str, Path, dict or fitted Synthesizer, optional
+        A model file written by ``Synthesizer.save`` (read with
+        :func:`tabgan.persistence.read_model_file`, which imports torch), that file's metadata
+        dict (the ``meta`` it returns), or a fitted ``Synthesizer`` (read through its
+        attributes; torch is not imported here).
+
+    Returns
+    -------
+    dict or None
+        ``source``, ``tabgan_version``, ``params`` (as given to the estimator), ``settings`` (the
+        values the fit resolved for the defaults, where the model holds them; else empty),
+        ``epochs_trained``, ``device`` (the device used, where known; None when only the requested
+        ``params["device"]`` is stored), ``calibrated``, ``privacy_spent`` (None: trained without
+        differential privacy) and ``schema``.  None when ``model`` is None.
+    """
+    if model is None:
+        return None
+    if isinstance(model, (str, os.PathLike)):
+        from ..persistence import read_model_file  # the file is a torch archive: torch is needed here
+
+        meta, _ = read_model_file(model, map_location="cpu")
+        return _info_from_meta(meta, source=f"model file {os.fspath(model)}")
+    if isinstance(model, Mapping):
+        return _info_from_meta(model, source="model file metadata")
+    if hasattr(model, "get_params") and hasattr(model, "schema_"):
+        from .. import __version__
+
+        device = getattr(model, "device_", None)
+        settings = getattr(model, "settings_", None)
+        return {"source": f"fitted {type(model).__name__} (in memory)", "tabgan_version": __version__,
+                "params": {k: _plain(v) for k, v in model.get_params().items()},
+                "settings": {k: _plain_nested(v) for k, v in settings.items()} if isinstance(settings, Mapping)
+                else {},
+                "epochs_trained": getattr(model, "epochs_", None),
+                "device": None if device is None else str(device),
+                "calibrated": getattr(model, "calibration_", None) is not None,
+                "privacy_spent": getattr(model, "privacy_spent_", None), "schema": model.schema_}
+    raise TypeError("model must be the path of a model file written by Synthesizer.save, that file's metadata "
+                    f"dict, or a fitted Synthesizer; got {type(model).__name__}"
+                    + (" (not fitted: call fit first)" if hasattr(model, "get_params") else "") + ".")
+
+
 class FidelityReport:
     """How close a synthetic table is to the real one, how useful, and how close to its rows.
 
@@ -69,6 +148,12 @@ class FidelityReport:
     privacy_spent : dict, optional
         The model's DP ledger (``Synthesizer.privacy_spent_``): ``epsilon``, ``delta``, ``unit``
         and ``mechanisms`` (a list of ``{"name", "epsilon", "delta"}``); shown in the report.
+        Taken from ``model`` when not given.
+    model : str, Path, dict or fitted Synthesizer, optional
+        The model that made ``synthetic``: a model file (reading it imports torch), its metadata
+        dict, or the fitted estimator.  The report then shows its fit settings (parameters,
+        epochs trained, device, tabgan version), says whether it was trained with differential
+        privacy (and shows the ledger), and uses its column kinds unless ``kinds`` is given.
     random_state : int, optional
         Seeds every subsample, fold split and model, so the report is reproducible.
     max_rows : int
@@ -96,13 +181,21 @@ class FidelityReport:
         metadata: Mapping | None = None,
         kinds: Mapping[str, str] | Schema | None = None,
         privacy_spent: Mapping | None = None,
+        model: Any = None,
         random_state: int | None = 0,
         max_rows: int = DEFAULT_MAX_ROWS,
         dcr_rows: int = 2000,
         detection_rows: int = 5000,
     ) -> None:
+        start = time.perf_counter()
         if not isinstance(max_rows, (int, np.integer)) or max_rows < 10:
             raise InvalidDataError(f"max_rows must be an integer >= 10; got {max_rows!r}.")
+        self.model_info = read_model_info(model)
+        if self.model_info is not None:
+            if kinds is None and self.model_info["schema"] is not None:
+                kinds = self.model_info["schema"]
+            if privacy_spent is None:
+                privacy_spent = self.model_info["privacy_spent"]
         self.schema = metrics.resolve_schema(real, kinds, metadata)
         metrics._check_columns(self.schema, real=real, synthetic=synthetic, holdout=holdout)
         if target is not None and target not in self.schema.names:
@@ -129,8 +222,11 @@ class FidelityReport:
         self.real = metrics._sample(real[names], self.max_rows, rng)
         self.synthetic = metrics._sample(synthetic[names], self.max_rows, rng)
         self.holdout = None if holdout is None else metrics._sample(holdout[names], self.max_rows, rng)
-        self.timings: dict[str, float] = {}
         self._cache: dict[str, Any] = {}
+        #: Seconds spent per part: ``setup`` (checks, subsamples, reading the model), each
+        #: section as it is computed, and ``html`` (text and plots only, not the sections that
+        #: ``to_html`` had to compute first).  Their sum is the report's computing time.
+        self.timings: dict[str, float] = {"setup": time.perf_counter() - start}
 
     # ------------------------------------------------------------------ lazy sections
 
@@ -150,6 +246,12 @@ class FidelityReport:
             cover = metrics.coverage(self.real, self.synthetic, self.schema).drop(columns="kind")
             return shapes.merge(cover, on="column", how="left")
         return self._get("columns", compute)
+
+    @property
+    def column_statistics(self) -> pd.DataFrame:
+        """Summary statistics per column, real and synthetic (see
+        :func:`tabgan.evaluation.metrics.column_statistics`)."""
+        return self._get("statistics", lambda: metrics.column_statistics(self.real, self.synthetic, self.schema))
 
     @property
     def pair_details(self) -> pd.DataFrame:
@@ -184,10 +286,11 @@ class FidelityReport:
     def _skip_notes(self) -> list[str]:
         notes = []
         if self.holdout is None:
-            notes.append("No holdout table was given: ML efficacy, detection and the train-vs-holdout "
-                         "distance comparison are skipped (pass real rows the synthesizer never saw).")
+            notes.append("No holdout given: ML efficacy, detection and the train-vs-holdout distance comparison "
+                         "are skipped. Give real rows the synthesizer never saw (keep 20% aside before fitting) "
+                         "as the holdout to get them.")
         elif self.target is None:
-            notes.append("No target was given: ML efficacy is skipped (pass target='column').")
+            notes.append("No target given: ML efficacy is skipped (name the column to predict as the target).")
         return notes
 
     # ------------------------------------------------------------------ public API
@@ -258,9 +361,7 @@ class FidelityReport:
         """
         from ._html import render
 
-        start = time.perf_counter()
         page = render(self)
-        self.timings["html"] = time.perf_counter() - start
         if path is not None:
             Path(path).write_text(page, encoding="utf-8")
             logger.info("wrote report to %s", path)

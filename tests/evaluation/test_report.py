@@ -55,12 +55,12 @@ def test_to_frame_lists_columns_and_pairs(report):
 
 
 def test_html_is_self_contained_with_every_section(page):
-    for anchor in ("summary", "column-shapes", "distributions", "pair-trends", "coverage", "utility",
-                   "privacy", "dp-ledger", "schema"):
+    for anchor in ("summary", "column-shapes", "distributions", "statistics", "pair-trends", "worst-pairs",
+                   "heatmaps", "coverage", "utility", "privacy", "dp-ledger", "model", "schema"):
         assert f'id="{anchor}"' in page, anchor
     assert "<script" not in page and not re.search(r'(src|href)="(https?:)?//', page)
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
-    assert len(images) == 5
+    assert len(images) == 6
     for b64 in images:
         assert base64.b64decode(b64)[:8] == b"\x89PNG\r\n\x1a\n"
     assert page.count('class="explain"') >= 7  # a one-line explanation per section
@@ -79,8 +79,8 @@ def test_without_holdout_sections_are_skipped_with_a_note():
     assert "detection_auc" not in s and "ml_efficacy_synthetic" not in s
     assert "dcr_share_closer_to_train" not in s and "exact_copies" in s
     page = report.to_html()
-    assert "No holdout table was given" in page
-    assert "no formal privacy claim" in page
+    assert "No holdout given" in page
+    assert "No model file and no privacy ledger were given" in page
 
 
 def test_sections_are_lazy_and_inputs_untouched():
@@ -88,7 +88,7 @@ def test_sections_are_lazy_and_inputs_untouched():
     before = real.copy()
     report = FidelityReport(real, synth, holdout=hold, target="label", kinds=CLS_KINDS)
     _ = report.column_details
-    assert set(report.timings) == {"columns"}  # nothing expensive ran yet
+    assert set(report.timings) == {"setup", "columns"}  # nothing expensive ran yet
     pd.testing.assert_frame_equal(real, before)
 
 
