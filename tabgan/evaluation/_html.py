@@ -244,6 +244,10 @@ def _number(value: Any, kind: str, spread: bool = False) -> str:
     return f"{value:.4g}"
 
 
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def _share(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -279,7 +283,8 @@ def _statistics_section(report: "FidelityReport") -> str:
             return [(_share(r.missing), True), (_number(r.mean, r.kind), True),
                     (_number(r.std, r.kind, spread=True), True), (_number(r.min, r.kind), True),
                     (_number(r.median, r.kind), True), (_number(r.max, r.kind), True),
-                    (f"{_number(r.mode, r.kind)} ({_share(r.mode_share)})", True)]
+                    ("no value repeats" if _missing(r.mode) else f"{_number(r.mode, r.kind)} ({_share(r.mode_share)})",
+                     True)]
         body += (f'<h3 id="numeric-statistics">Numeric columns</h3><table><thead><tr>{head}</tr></thead>'
                  + _stat_rows(numeric, numeric_cells) + "</table>")
     if len(discrete):

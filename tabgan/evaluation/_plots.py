@@ -197,8 +197,9 @@ def _numeric_panel(ax: Any, real: np.ndarray, synth: np.ndarray, kind: str) -> N
     if kind == "datetime":
         import matplotlib.dates as mdates
 
-        ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=4))
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
+        locator = mdates.AutoDateLocator(minticks=2, maxticks=4)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     else:
         _compact_axis(ax.xaxis)
 

@@ -463,7 +463,7 @@ def column_statistics(
         ``kind`` and ``missing`` (share of rows).  Numeric and datetime columns: ``mean``, ``std``
         (ddof 1), ``min``, ``median``, ``max`` (datetimes in nanoseconds since the epoch),
         ``mode`` (the most common value) and ``mode_share`` (its share of the non-missing
-        values).  Categorical and boolean columns: ``levels`` (distinct non-missing values),
+        values), both NaN when no value occurs twice.  Categorical and boolean columns: ``levels`` (distinct non-missing values),
         ``top_level``, ``top_share`` (of the non-missing values) and, on the synthetic row,
         ``unseen_levels``: the real levels the synthetic column never takes (a list).
         Statistics that do not apply are NaN (None for the object columns).
@@ -481,10 +481,11 @@ def column_statistics(
                 if len(finite):
                     values, counts = np.unique(finite, return_counts=True)
                     top = int(counts.argmax())
+                    repeats = counts[top] > 1  # else every value is distinct: there is no most common one
                     row.update(mean=float(finite.mean()), std=float(finite.std(ddof=1)) if len(finite) > 1
                                else float("nan"), min=float(finite.min()), median=float(np.median(finite)),
-                               max=float(finite.max()), mode=float(values[top]),
-                               mode_share=float(counts[top] / len(finite)))
+                               max=float(finite.max()), mode=float(values[top]) if repeats else float("nan"),
+                               mode_share=float(counts[top] / len(finite)) if repeats else float("nan"))
                 rows.append(row)
         else:
             (rc, sc), levels = _codes(real[spec.name], synthetic[spec.name])

@@ -302,6 +302,8 @@ def test_column_statistics_by_hand():
     assert (rc["levels"], rc["top_level"], rc["top_share"], rc["missing"]) == (3, "a", 0.5, 0.2)
     assert (sc["levels"], sc["top_level"], sc["top_share"]) == (3, "b", 0.6)
     assert sc["unseen_levels"] == ["c"]
+    distinct = M.column_statistics(real.assign(v=[1.0, 2.0, 3.0, 4.0, 5.0]), synth, {"v": "continuous"})
+    assert distinct["mode"].isna().iloc[0] and distinct["mode_share"].isna().iloc[0]  # no value repeats
 
 
 def test_statistics_section_lists_every_column_real_and_synthetic():
