@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import numbers
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,14 +17,15 @@ from sklearn.base import BaseEstimator
 
 from . import __version__
 from ._random import numpy_generator, resolve_seed, torch_generator
-from .calibration import Calibration, fit_calibration
+from .calibration import Calibration, fit_calibration, mode_quantiles
+from .dependencies import Dependencies, fit_dependencies
 from .exceptions import ConditionError, NotFittedError
 from .nn.modules import Discriminator, Generator, OutputHead, init_parameters
 from .persistence import read_model_file, write_model_file
 from .sampling import ConditionalSampler
 from .schema import Schema, infer_schema, to_json_scalar
-from .training.callbacks import History, HistoryCallback, LogCallback, ProgressBar
-from .training.device import resolve_device
+from .training.callbacks import Announcer, History, HistoryCallback, LogCallback, ProgressBar, format_seconds
+from .training.device import resolve_device, resolve_threads, torch_threads
 from .training.loop import TrainingState, train
 from .training.selection import BestGeneratorCallback, Discretizer
 from .transformers import TableTransformer
@@ -50,11 +52,11 @@ CHECKS_PER_FIT = 20
 MAX_CONDITION_ROUNDS = 50
 #: What a parameter left at ``None`` means (see :meth:`Synthesizer.setting`).
 DEFAULTS = {"epochs": None, "batch_size": 500, "generator_dims": (256,), "discriminator_dims": (256, 256),
-            "generator_lr": 2e-4, "discriminator_lr": 2e-4}
+            "generator_lr": 2e-4, "discriminator_lr": 2e-4, "gradient_penalty": 10.0}
 #: ... and under differential privacy: every step spends budget, so few epochs of large
 #: (expected) batches, a smaller critic and larger steps. Measured on adult at epsilon 1, 3, 10.
 DP_DEFAULTS = {"epochs": 12, "batch_size": 1000, "generator_dims": (256, 256), "discriminator_dims": (128, 128),
-               "generator_lr": 1e-3, "discriminator_lr": 1e-3}
+               "generator_lr": 1e-3, "discriminator_lr": 1e-3, "gradient_penalty": 0.0}
 
 
 def _positive_int(name: str, value, *, allow_none: bool = False, minimum: int = 1) -> None:
@@ -117,8 +119,10 @@ class Synthesizer(BaseEstimator):
         indicative); pac 1 is also what differential privacy needs (one row, one gradient).
     discriminator_steps : int
         Critic updates per generator update.
-    gradient_penalty : float
-        WGAN-GP weight (10, Gulrajani et al. 2017); 0 switches it off.
+    gradient_penalty : float or None
+        WGAN-GP weight; ``None`` means 10 (Gulrajani et al. 2017), and none under differential
+        privacy, where any weight above 0 is refused (opacus has no per-sample gradients for its
+        double backward). 0 switches it off.
     max_fit_rows : int
         Rows used to fit each numeric column's mixture (a random subsample; bounds fit time).
     numeric_encoding : {"auto", "modes", "quantile"}
@@ -143,13 +147,26 @@ class Synthesizer(BaseEstimator):
         scores) with logit offsets and monotone score maps fitted on generated rows (see
         :mod:`tabgan.calibration`). Post-processing: it reads no training row, so it is free
         under differential privacy too.
+    dependencies : bool
+        Keep the near-deterministic dependencies between discrete columns: functional
+        dependencies and hierarchies (education -> education-num, postal code -> city) and
+        level-wise implications (relationship "Husband" -> sex "Male") found in the table are
+        enforced in every generated row (see :mod:`tabgan.dependencies`). Off under differential
+        privacy (finding them reads exact counts).
     device : str
         ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+    threads : int or None
+        CPU threads torch uses during ``fit`` and ``sample`` (restored afterwards). ``None``
+        means one: the networks are small, so more threads gain little on an idle machine and
+        slow training down several-fold when other jobs keep the cores busy. Raise it for a
+        table with thousands of one-hot levels on an idle multi-core machine.
     random_state : int, numpy Generator or None
         Seeds the encoders, training and sampling. Same seed, data, machine, torch version and
         thread count give identical samples.
     verbose : bool
-        Show a progress bar.
+        Show the plan of the fit (column kinds, epochs, batch, device, threads), an estimate of
+        the training time after the first epoch, a progress bar and a final summary, on stderr
+        (or on the ``tabgan`` logger at INFO when logging is configured to show it).
     epsilon, delta : float or None
         Differential privacy target for the whole fit, one row as the unit (``docs/privacy.md``).
         ``None`` (default) trains without DP. Needs opacus (the ``dp`` extra).
@@ -167,6 +184,14 @@ class Synthesizer(BaseEstimator):
         One record per epoch; ``history_.to_frame()``.
     privacy_spent_ : dict or None
         The privacy ledger (``None`` when trained without differential privacy).
+    settings_ : dict
+        The values the fit actually used for the parameters left at ``None`` and the sizes it
+        derived (``batch_size``, ``epochs``, network sizes, learning rates, ``threads``,
+        ``device``, each numeric column's encoding). ``get_params()`` shows the parameters as
+        given, ``None`` included, as scikit-learn requires.
+    dependencies_ : Dependencies or None
+        The dependency rules enforced in samples (``None`` when ``dependencies=False`` or under
+        differential privacy).
     device_ : torch.device
     n_features_in_ : int
     feature_names_in_ : ndarray of str
@@ -185,12 +210,14 @@ class Synthesizer(BaseEstimator):
         weight_decay: float = 1e-6,
         pac: int = 1,
         discriminator_steps: int = 1,
-        gradient_penalty: float = 10.0,
+        gradient_penalty: float | None = None,
         max_fit_rows: int = 10_000,
         numeric_encoding: str = "auto",
         keep_best: bool = True,
         calibrate: bool = True,
+        dependencies: bool = True,
         device: str = "auto",
+        threads: int | None = None,
         random_state=None,
         verbose: bool = True,
         epsilon: float | None = None,
@@ -213,7 +240,9 @@ class Synthesizer(BaseEstimator):
         self.numeric_encoding = numeric_encoding
         self.keep_best = keep_best
         self.calibrate = calibrate
+        self.dependencies = dependencies
         self.device = device
+        self.threads = threads
         self.random_state = random_state
         self.verbose = verbose
         self.epsilon = epsilon
@@ -243,8 +272,13 @@ class Synthesizer(BaseEstimator):
             if getattr(self, name) is not None:
                 _positive_float(name, getattr(self, name))
         _positive_float("weight_decay", self.weight_decay, allow_zero=True)
-        _positive_float("gradient_penalty", self.gradient_penalty, allow_zero=True)
+        if self.gradient_penalty is not None:
+            _positive_float("gradient_penalty", self.gradient_penalty, allow_zero=True)
         resolve_device(self.device)
+        resolve_threads(self.threads)
+        for name in ("keep_best", "calibrate", "dependencies", "verbose"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(f"{name} must be True or False; got {getattr(self, name)!r}.")
         if not isinstance(self.random_state, np.random.Generator):  # a Generator is consumed only in fit
             resolve_seed(self.random_state)
 
@@ -310,6 +344,11 @@ class Synthesizer(BaseEstimator):
         """
         self._reset()
         self._validate_params()
+        with torch_threads(resolve_threads(self.threads)):
+            return self._fit(data, metadata, discrete_columns, checkpoint, checkpoint_every, resume_from)
+
+    def _fit(self, data, metadata, discrete_columns, checkpoint, checkpoint_every, resume_from) -> "Synthesizer":
+        """The body of :meth:`fit`, run with the chosen thread count."""
         from .training import checkpoint as ckpt
 
         ckpt.check_checkpoint_args(checkpoint, checkpoint_every, resume_from)
@@ -322,6 +361,8 @@ class Synthesizer(BaseEstimator):
 
             for name, value in fit_private(self, data, metadata, discrete_columns).items():
                 setattr(self, name, value)
+            # No exact row count under DP: it is a fact of the private table.
+            self.settings_ = self._settings(None, int(self.setting("batch_size")), self.epochs_)
             return self
         schema = infer_schema(data, metadata, discrete_columns)
         seq = resolve_seed(self.random_state) if resume is None else ckpt.seed_from(resume[0])
@@ -350,15 +391,22 @@ class Synthesizer(BaseEstimator):
         # A multiple of pac, and at least two rows (batch normalisation needs two).
         batch = max(2 * pac, batch - batch % pac)
         epochs, steps_per_epoch = self._resolve_epochs(n, batch)
+        # Read from exact counts of the table: the rules are fitted here, never under DP.
+        dependencies = (fit_dependencies(codes_np, layout.code_widths, transformer.exact_code_columns())
+                        if self.dependencies else None)
+        announcer = Announcer(self.verbose)
+        announcer.say(_plan_text(schema, transformer, n, epochs, steps_per_epoch, batch, device,
+                                 resolve_threads(self.threads), dependencies))
+        fit_start = time.perf_counter()
 
         floats = torch.as_tensor(floats_np, device=device)
         codes = torch.as_tensor(codes_np, device=device)
         sampler = ConditionalSampler(cond_probs, device, codes=codes[:, torch.as_tensor(layout.conditioned)])
         state = self._training_state(layout, sampler, floats, codes, pac=pac, batch=batch, device=device,
-                                     s_init=s_init, s_train=s_train, gp_weight=float(self.gradient_penalty),
+                                     s_init=s_init, s_train=s_train, gp_weight=float(self.setting("gradient_penalty")),
                                      gp_share=GP_SHARE)
         generator, discriminator, head = state.generator, state.discriminator, state.head
-        history, callbacks = self._callbacks()
+        history, callbacks = self._callbacks(announcer)
         selector = None
         if self.keep_best:
             selector = self._selector(data, schema, transformer, generator, head, level_probs, device, epochs,
@@ -373,16 +421,19 @@ class Synthesizer(BaseEstimator):
                 checkpoint, checkpoint_every, state,
                 ckpt.checkpoint_meta(self._json_params(), schema.to_dict(), seq, epochs), history, selector))
         done = start + train(state, max(0, epochs - start), steps_per_epoch, callbacks)
-        logger.info("tabgan: trained %d epochs of %d steps (batch %d)", done, steps_per_epoch, batch)
+        summary = [f"tabgan: trained {done} epochs of {steps_per_epoch} steps (batch {batch}) in "
+                   f"{format_seconds(time.perf_counter() - fit_start)}"]
         if selector is not None:
             selector.restore()
-            logger.info("tabgan: kept the generator of epoch %s (validation fidelity %.4f)",
-                        selector.best_epoch, selector.best_score)
+            summary.append(f"kept the generator of epoch {selector.best_epoch + 1} (validation fidelity "
+                           f"{selector.best_score:.3f})")
 
         generator.eval()
         sampler = ConditionalSampler(cond_probs, device)  # level probabilities only, no rows
         calibration = self._fit_calibration(generator, sampler, level_probs, head, transformer, device, code_freqs,
-                                            s_calibrate)
+                                            s_calibrate, mode_quantiles(floats_np, codes_np, transformer.mode_floats()),
+                                            dependencies)
+        announcer.say("; ".join(summary) + f"; fit took {format_seconds(time.perf_counter() - fit_start)} in all")
         # Fitted state is assigned only now, so an interrupted fit leaves the estimator unfitted.
         self.schema_ = schema
         self.transformer_ = transformer
@@ -391,11 +442,13 @@ class Synthesizer(BaseEstimator):
         self.sampler_ = sampler
         self.level_probs_ = level_probs
         self.calibration_ = calibration
+        self.dependencies_ = dependencies
         self.head_ = head
         self.history_ = history
         self.privacy_spent_ = None
         self.device_ = device
         self.epochs_ = done
+        self.settings_ = self._settings(n, batch, done)
         self.n_features_in_ = len(schema)
         self.feature_names_in_ = np.asarray(schema.names, dtype=object)
         self._sample_entropy = int(s_sample.generate_state(1, dtype=np.uint64)[0])
@@ -455,12 +508,28 @@ class Synthesizer(BaseEstimator):
             gp_share=gp_share, privacy=privacy,
         )
 
-    def _callbacks(self) -> tuple[History, list]:
+    def _callbacks(self, announcer: Announcer | None = None) -> tuple[History, list]:
         history = History()
         callbacks = [HistoryCallback(history), LogCallback()]
         if self.verbose:
-            callbacks.append(ProgressBar())
+            callbacks.append(ProgressBar(announcer))
         return history, callbacks
+
+    def _settings(self, n_rows: int | None, batch: int, epochs_trained: int) -> dict:
+        """What the fit used, with the defaults resolved (see ``settings_``); ``n_rows`` is None
+        under differential privacy."""
+        return {
+            "rows": None if n_rows is None else int(n_rows), "batch_size": int(batch), "epochs": int(epochs_trained),
+            "generator_dims": [int(d) for d in self.setting("generator_dims")],
+            "discriminator_dims": [int(d) for d in self.setting("discriminator_dims")],
+            "generator_lr": float(self.setting("generator_lr")),
+            "discriminator_lr": float(self.setting("discriminator_lr")),
+            "gradient_penalty": float(self.setting("gradient_penalty")),
+            "threads": resolve_threads(self.threads), "device": str(self.device_),
+            "numeric_encodings": {col.spec.name: col.encoding_ for col in self.transformer_.columns_
+                                  if hasattr(col, "encoding_")},
+            "dependency_rules": 0 if getattr(self, "dependencies_", None) is None else len(self.dependencies_),
+        }
 
     def _build_networks(self, layout, cond_width: int, pac: int, device):
         wide = layout.wide_spans
@@ -564,7 +633,8 @@ class Synthesizer(BaseEstimator):
         _positive_int("chunk_size", chunk_size)
         parsed = self._parse_conditions(conditions)
         seq = self._sample_seed(random_state)
-        floats, codes = self._generate(int(n), parsed, seq, int(chunk_size))
+        with torch_threads(resolve_threads(self.threads)):
+            floats, codes = self._generate(int(n), parsed, seq, int(chunk_size))
         return self.transformer_.inverse_transform(floats, codes)
 
     def sample_to(self, path, n: int, *, chunk_size: int = 100_000, conditions: Mapping | None = None,
@@ -619,14 +689,17 @@ class Synthesizer(BaseEstimator):
         seq = self._sample_seed(random_state)
         n, chunk_size = int(n), int(chunk_size)
 
+        threads = resolve_threads(self.threads)
+
         def frames():
             if n == 0:  # header / schema only
                 yield self.transformer_.inverse_transform(*self._generate(0, parsed, seq, 1))
                 return
             for i, child in enumerate(seq.spawn(-(-n // chunk_size))):
                 rows = min(chunk_size, n - i * chunk_size)
-                yield self.transformer_.inverse_transform(
-                    *self._generate(rows, parsed, child, min(chunk_size, 10_000)))
+                with torch_threads(threads):
+                    floats, codes = self._generate(rows, parsed, child, min(chunk_size, 10_000))
+                yield self.transformer_.inverse_transform(floats, codes)
 
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         os.close(fd)
@@ -655,22 +728,27 @@ class Synthesizer(BaseEstimator):
 
     def _parts(self) -> "_Parts":
         return _Parts(self.generator_, self.sampler_, self.level_probs_, self.head_, self.transformer_, self.device_,
-                      int(self.embedding_dim), self.calibration_)
+                      int(self.embedding_dim), self.calibration_, getattr(self, "dependencies_", None))
 
     def _fit_calibration(self, generator, sampler, level_probs, head, transformer, device, targets: list,
-                         seq: np.random.SeedSequence) -> Calibration | None:
-        """Offsets and score maps towards ``targets`` (one per code column), or None when off."""
+                         seq: np.random.SeedSequence, mode_targets: dict | None = None,
+                         dependencies: Dependencies | None = None) -> Calibration | None:
+        """Offsets and score maps towards ``targets`` (one per code column) and, without
+        differential privacy, the in-mode ``mode_targets``, for rows on which the
+        ``dependencies`` are enforced; None when calibration is off."""
         if not self.calibrate:
             return None
-        parts = _Parts(generator, sampler, level_probs, head, transformer, device, int(self.embedding_dim))
+        parts = _Parts(generator, sampler, level_probs, head, transformer, device, int(self.embedding_dim),
+                       dependencies=dependencies)
         layout = parts.transformer.layout_
         gumbel_mask, level_bias = _output_masks(parts)
         gen = torch_generator(seq, parts.device)
 
         def generate(n: int, bias: np.ndarray):
             b = level_bias + torch.as_tensor(bias, dtype=level_bias.dtype, device=parts.device)
-            f, c, probs = _generate_chunk(parts, n, [], {}, gen, gumbel_mask, b, with_probs=True)
-            return f.cpu().numpy(), c.cpu().numpy(), [p.double().cpu().numpy() for p in probs]
+            f, c, probs, fixed = _generate_chunk(parts, n, [], {}, gen, gumbel_mask, b, with_probs=True)
+            return (f.cpu().numpy(), c, [p.double().cpu().numpy() for p in probs],
+                    [None if x is None else x.double().cpu().numpy() for x in fixed])
 
         was_training = parts.generator.training
         parts.generator.eval()
@@ -678,7 +756,7 @@ class Synthesizer(BaseEstimator):
             with torch.inference_mode():
                 return fit_calibration(generate, width=layout.width, code_offsets=layout.code_offsets,
                                        targets=targets, quantile_floats=parts.transformer.quantile_floats(),
-                                       q_scale=_Q_SCALE, alpha_clip=_ALPHA_CLIP)
+                                       q_scale=_Q_SCALE, alpha_clip=_ALPHA_CLIP, mode_targets=mode_targets)
         finally:
             parts.generator.train(was_training)
 
@@ -705,21 +783,24 @@ class Synthesizer(BaseEstimator):
                         )
                     batch = chunk_size if parsed else min(chunk_size, n - total)
                     f, c = _generate_chunk(parts, batch, parsed, disc_index, gen, gumbel_mask, level_bias)
+                    f, c = f.cpu().numpy(), c.cpu().numpy()
+                    if parts.dependencies is not None:
+                        c = parts.dependencies.apply(c)
                     if parsed:
-                        ok = torch.ones(batch, dtype=torch.bool, device=device)
+                        ok = np.ones(batch, dtype=bool)
                         for ci, level in parsed:
                             ok &= c[:, ci] == level
                         f, c = f[ok], c[ok]
-                    kept_f.append(f.cpu().numpy())
-                    kept_c.append(c.cpu().numpy())
+                    kept_f.append(f)
+                    kept_c.append(c)
                     total += f.shape[0]
                     rounds += 1
         finally:
             parts.generator.train(was_training)
         floats = np.concatenate(kept_f)[:n] if kept_f else np.zeros((0, len(layout.float_positions)), np.float32)
-        if parts.calibration is not None:
-            floats = parts.calibration.map_floats(floats)
         codes = np.concatenate(kept_c)[:n] if kept_c else np.zeros((0, len(layout.code_offsets)), np.int64)
+        if parts.calibration is not None:
+            floats = parts.calibration.map_floats(floats, codes)
         return floats, codes
 
     # ------------------------------------------------------------------ persistence
@@ -747,6 +828,8 @@ class Synthesizer(BaseEstimator):
             "sample_entropy": str(self._sample_entropy),
             "sample_calls": self._sample_calls,
             "calibration": None if self.calibration_ is None else self.calibration_.get_state(),
+            "dependencies": None if self.dependencies_ is None else self.dependencies_.get_state(),
+            "settings": self.settings_,
         }
         write_model_file(path, meta=meta, tensors={"generator": self.generator_.state_dict()})
 
@@ -777,6 +860,8 @@ class Synthesizer(BaseEstimator):
                     f"{path} was written by a tabgan from before categorical columns with more than {WIDE_LEVELS} "
                     "levels got their low-rank layers; refit the model with this version.")
             sampler = ConditionalSampler(layout.of_conditioned(level_probs), dev)
+            deps = meta.get("dependencies")  # absent in files from before dependency rules
+            dependencies = None if deps is None else Dependencies.from_state(deps, layout.code_widths)
             generator, _, head = model._build_networks(layout, sampler.cond_width, int(model.pac), dev)
             generator.load_state_dict(states["generator"])
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
@@ -800,6 +885,8 @@ class Synthesizer(BaseEstimator):
         model._sample_calls = int(meta.get("sample_calls", 0))
         cal = meta.get("calibration")
         model.calibration_ = None if cal is None else Calibration.from_state(cal)
+        model.dependencies_ = dependencies
+        model.settings_ = meta.get("settings") or {}
         return model
 
 
@@ -815,12 +902,19 @@ class _Parts:
     device: torch.device
     embedding_dim: int
     calibration: Calibration | None = None
+    dependencies: Dependencies | None = None
 
 
 def _generate_chunk(parts: _Parts, batch: int, parsed, disc_index, gen, gumbel_mask, level_bias,
                     with_probs: bool = False):
-    """Compact floats and codes of ``batch`` generated rows; with ``with_probs``, also each
-    softmax span's level probabilities averaged over the rows (what the drawn codes estimate)."""
+    """Compact floats and codes of ``batch`` generated rows.
+
+    With ``with_probs``, the codes come back as a numpy array with the dependency rules enforced
+    (the calibration's pools), with two lists, one entry per softmax span: the level
+    probabilities averaged over the rows (what drawn codes estimate; for the levels the rules
+    set, the set levels' frequencies instead), and ``None`` or the frequencies of the levels the
+    rules set (as shares of ``batch``).
+    """
     sampler = parts.sampler
     if parsed:
         ci, level = parsed[0]
@@ -837,10 +931,23 @@ def _generate_chunk(parts: _Parts, batch: int, parsed, disc_index, gen, gumbel_m
     floats, codes = parts.head.decode(raw - torch.log(-torch.log(u)) * gumbel_mask + level_bias)
     if not with_probs:
         return floats, codes
+    codes_np, set_rows = codes.cpu().numpy(), {}
+    if parts.dependencies is not None:
+        codes_np, set_rows = parts.dependencies.apply_with_mask(codes_np)
     logits = raw + level_bias
-    probs = [torch.softmax(logits[:, off:off + w], dim=1).mean(dim=0)
-             for off, w in zip(parts.head.code_offsets, parts.head.code_widths)]
-    return floats, codes, probs
+    probs, fixed = [], []
+    for j, (off, w) in enumerate(zip(parts.head.code_offsets, parts.head.code_widths)):
+        p = torch.softmax(logits[:, off:off + w], dim=1)
+        if j not in set_rows:
+            probs.append(p.mean(dim=0))
+            fixed.append(None)
+            continue
+        rows = torch.as_tensor(set_rows[j], device=p.device)
+        done = torch.bincount(torch.as_tensor(codes_np[set_rows[j], j], device=p.device), minlength=w)
+        done = done.to(p.dtype) / batch
+        probs.append(p[~rows].sum(dim=0) / batch + done)
+        fixed.append(done)
+    return floats, codes_np, probs, fixed
 
 
 def _output_masks(parts: _Parts) -> tuple[torch.Tensor, torch.Tensor]:
@@ -859,3 +966,25 @@ def _output_masks(parts: _Parts) -> tuple[torch.Tensor, torch.Tensor]:
     if parts.calibration is not None:
         bias += torch.as_tensor(parts.calibration.bias, dtype=bias.dtype, device=device)
     return gumbel_mask, bias
+
+
+def _plan_text(schema: Schema, transformer: TableTransformer, n_rows: int, epochs: int, steps_per_epoch: int,
+               batch: int, device, threads: int, dependencies: Dependencies | None) -> str:
+    """What a fit is about to do, in a few lines: the inferred kinds, the step budget, where it runs."""
+    kinds: dict[str, list[str]] = {}
+    for spec in schema:
+        kinds.setdefault(spec.kind, []).append(spec.name)
+    lines = [f"tabgan: fitting {n_rows:,} rows x {len(schema)} columns"]
+    for kind, names in kinds.items():
+        shown = ", ".join(names[:8]) + (f", ... ({len(names) - 8} more)" if len(names) > 8 else "")
+        lines.append(f"  {kind} ({len(names)}): {shown}")
+    quantile = [c.spec.name for c in transformer.columns_ if getattr(c, "encoding_", None) == "quantile"]
+    if quantile:
+        lines.append(f"  quantile encoding (tied numeric columns): {', '.join(quantile)}")
+    if dependencies is not None and len(dependencies):
+        names = schema.names
+        pairs = sorted({f"{names[c]} -> {names[p]}" for c, p, _ in dependencies.pairs()})
+        lines.append(f"  dependencies kept ({len(pairs)}): {', '.join(pairs[:8])}" + (" ..." if len(pairs) > 8 else ""))
+    lines.append(f"  {epochs} epochs x {steps_per_epoch} steps of {batch} rows on {device}, {threads} "
+                 f"thread{'s' if threads != 1 else ''}")
+    return "\n".join(lines)

@@ -79,8 +79,12 @@ def test_saved_model_is_a_function_of_metadata_and_ledger_releases(dp_model, pri
     dp_model.save(path)
     meta, states = read_model_file(path)
     assert set(meta) <= {"tabgan_version", "params", "schema", "transformer", "level_probs", "privacy_spent",
-                         "epochs_trained", "sample_entropy", "sample_calls", "calibration"}, \
+                         "epochs_trained", "sample_entropy", "sample_calls", "calibration", "dependencies",
+                         "settings"}, \
         "new data-derived field? trace it"
+    # No dependency rules (they read exact counts) and no exact row count in the settings.
+    assert meta["dependencies"] is None and meta["settings"]["rows"] is None
+    assert meta["settings"]["epochs"] == meta["epochs_trained"]
     assert set(states) == {"generator"}  # weights trained against the DP critic only
     rel = dp_model._dp_release
     # Every release is a mechanism of the ledger, with the noise the ledger states.

@@ -206,3 +206,84 @@ def test_calibration_brings_a_barely_trained_models_marginals_in_line():
     freq = synthetic["kind"].value_counts(normalize=True).reindex(["a", "b", "c", "d"]).fillna(0)
     assert np.abs(freq.to_numpy() - [0.55, 0.25, 0.15, 0.05]).max() < 0.05
     assert raw.calibration_ is None and cal.calibration_ is not None
+
+
+def test_in_mode_maps_send_generated_positions_onto_the_training_quantiles():
+    # A generator whose positions spread over the whole tanh range, against training positions
+    # that fill only part of it (a mode cut by the column's minimum): mapped positions follow
+    # the training ones and stay inside their range, so nothing piles up on a clipped bound.
+    from scipy import stats
+
+    from tabgan.calibration import fit_calibration, mode_quantiles
+
+    rng = np.random.default_rng(0)
+    train_pos = -0.5 + 0.8 * rng.beta(2, 5, 5000)
+    train_codes = np.zeros((5000, 1), dtype=np.int64)
+    targets = mode_quantiles(train_pos[:, None].astype(np.float32), train_codes, {0: (0, [0])})
+
+    def generate(n, bias):
+        return rng.uniform(-1, 1, (n, 1)).astype(np.float32), np.zeros((n, 1), dtype=np.int64), [np.ones(1)], [None]
+
+    cal = fit_calibration(generate, width=2, code_offsets=np.array([1]), targets=[None], quantile_floats={},
+                          q_scale=4.5, alpha_clip=0.99, mode_targets=targets)
+    raw, codes, _, _ = generate(20_000, None)
+    mapped = cal.map_floats(raw, codes)[:, 0]
+    assert mapped.min() >= train_pos.min() - 1e-6 and mapped.max() <= train_pos.max() + 1e-6
+    assert stats.ks_2samp(mapped, train_pos).statistic < 0.03
+    assert cal.map_floats(raw)[:, 0].tolist() == raw[:, 0].tolist()  # without codes: no in-mode map
+    again = type(cal).from_state(cal.get_state())
+    assert np.array_equal(again.map_floats(raw, codes), cal.map_floats(raw, codes))
+
+
+def test_a_fit_keeps_a_bounded_skewed_column_off_its_minimum():
+    rng = np.random.default_rng(0)
+    n = 2000
+    df = pd.DataFrame({"weight": np.round(10_000 + rng.lognormal(11, 0.6, n)), "group": rng.choice(["a", "b"], n)})
+    params = {"epochs": 1, "random_state": 0, "verbose": False, "generator_dims": (32,),
+              "discriminator_dims": (32,), "embedding_dim": 16}
+    model = Synthesizer(**params).fit(df)
+    synthetic = model.sample(n, random_state=0)
+    assert model.calibration_.mode_maps
+    assert (synthetic["weight"] == df["weight"].min()).mean() < 0.005
+    from tabgan.evaluation import metrics
+
+    shapes = metrics.column_shapes(df, synthetic).set_index("column")["score"]
+    assert shapes["weight"] > 0.9
+
+
+def test_threads_are_used_and_the_callers_setting_restored(mixed_frame, fast_params):
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        model = Synthesizer(**{**fast_params, "threads": 1}).fit(mixed_frame)
+        assert torch.get_num_threads() == 2
+        assert model.settings_["threads"] == 1
+        model.sample(10)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    with pytest.raises(ValueError, match="threads must be a positive integer"):
+        Synthesizer(threads=0).fit(mixed_frame)
+
+
+def test_settings_show_what_the_fit_used_and_survive_save_and_load(mixed_frame, fast_params, tmp_path):
+    model = Synthesizer(**{**fast_params, "batch_size": None, "generator_lr": None}).fit(mixed_frame)
+    assert model.get_params()["batch_size"] is None  # as given, as scikit-learn requires
+    used = model.settings_
+    assert used["batch_size"] == min(500, len(mixed_frame) // 4)
+    assert used["generator_lr"] == 2e-4 and used["gradient_penalty"] == 10.0
+    assert used["epochs"] == model.epochs_ and used["rows"] == len(mixed_frame)
+    model.save(tmp_path / "m.tabgan")
+    assert Synthesizer.load(tmp_path / "m.tabgan").settings_ == used
+
+
+def test_a_verbose_fit_says_what_it_does_and_a_quiet_one_nothing(mixed_frame, fast_params, capsys):
+    Synthesizer(**{**fast_params, "epochs": 3, "verbose": True}).fit(mixed_frame)
+    err = capsys.readouterr().err
+    for fragment in ("categorical (", "3 epochs x", "1 thread", "training should take about", "trained 3 epochs"):
+        assert fragment in err, fragment
+    Synthesizer(**{**fast_params, "verbose": False}).fit(mixed_frame)
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""

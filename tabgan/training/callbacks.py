@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import sys
+import time
 from dataclasses import asdict, dataclass
 
-__all__ = ["EpochRecord", "History", "ProgressBar", "LogCallback", "Callback"]
+__all__ = ["EpochRecord", "History", "ProgressBar", "LogCallback", "Callback", "Announcer", "format_seconds"]
 
 logger = logging.getLogger("tabgan")
 
@@ -50,13 +52,51 @@ class HistoryCallback(Callback):
         self.history.append(record)
 
 
+class Announcer:
+    """Says what a fit does (its plan, an estimate, a summary): on the ``tabgan`` logger at INFO,
+    and, when ``verbose`` and that logger would not show INFO, on stderr beside the progress bar.
+    """
+
+    def __init__(self, verbose: bool):
+        self.verbose = bool(verbose)
+
+    def say(self, message: str) -> None:
+        logger.info(message)
+        if self.verbose and not logger.isEnabledFor(logging.INFO):
+            from tqdm.auto import tqdm
+
+            tqdm.write(message, file=sys.stderr)
+
+
+def format_seconds(seconds: float) -> str:
+    """``42.1 s``, ``6 min 24 s`` or ``2 h 05 min``."""
+    seconds = float(seconds)
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, sec = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes} min {sec:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
 class ProgressBar(Callback):
-    """A tqdm bar over epochs showing the latest losses."""
+    """A tqdm bar over epochs showing the latest losses; it stays on screen when training ends.
+
+    After the first epoch it announces the estimated training time (that epoch's wall time,
+    validation checks included, times the number of epochs).
+    """
+
+    def __init__(self, announcer: Announcer | None = None):
+        self.announcer = announcer
 
     def on_train_begin(self, epochs: int) -> None:
         from tqdm.auto import tqdm
 
-        self.bar = tqdm(total=epochs, desc="tabgan fit", unit="epoch", leave=False)
+        self.epochs = epochs
+        self.seen = 0
+        self.start = time.perf_counter()
+        self.bar = tqdm(total=epochs, desc="tabgan fit", unit="epoch", leave=True, file=sys.stderr)
 
     def on_epoch_end(self, record: EpochRecord) -> None:
         post = {"G": f"{record.generator_loss:.3f}", "D": f"{record.discriminator_loss:.3f}"}
@@ -64,6 +104,11 @@ class ProgressBar(Callback):
             post["eps"] = f"{record.epsilon:.2f}"
         self.bar.set_postfix(post, refresh=False)
         self.bar.update(1)
+        self.seen += 1
+        if self.seen == 1 and self.epochs > 1 and self.announcer is not None:
+            first = time.perf_counter() - self.start
+            self.announcer.say(f"tabgan: the first epoch took {format_seconds(first)}; training should take about "
+                               f"{format_seconds(first * self.epochs)} for {self.epochs} epochs")
 
     def on_train_end(self) -> None:
         self.bar.close()

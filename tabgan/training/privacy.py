@@ -196,10 +196,10 @@ def check_config(est, n_rows: int | None) -> None:
         problems.append(f"delta={delta!r} is not below 1/n_rows = {1.0 / n_rows:.3g} (n_rows={n_rows}): such a "
                         "delta allows releasing a whole row; use e.g. delta=1/n_rows**1.1.")
     gp = est.gradient_penalty
-    if gp != defaults.get("gradient_penalty") and _is_number(gp) and gp > 0:
+    if gp is not None and _is_number(gp) and gp > 0:
         problems.append(f"gradient_penalty={gp!r} cannot be used with DP-SGD (its double backward has no "
-                        "per-sample gradients in opacus); pass gradient_penalty=0 or leave it at its default, "
-                        "which DP training switches off.")
+                        "per-sample gradients in opacus); pass gradient_penalty=0 or leave it at None, which "
+                        "means no penalty under DP.")
     if est.pac != defaults.get("pac") and est.pac != 1:
         problems.append(f"pac={est.pac!r}: under DP the discriminator scores one row at a time (the privacy unit "
                         "is one row, and Poisson sampling does not form fixed groups); pass pac=1 or leave the default.")
@@ -474,7 +474,7 @@ def fit_private(est, data, metadata=None, discrete_columns=None) -> dict:
     return {
         "schema_": built.schema, "transformer_": transformer, "generator_": generator,
         "discriminator_": gsm._module, "sampler_": sampler_out, "level_probs_": built.level_probs, "head_": head, "calibration_": calibration,
-        "history_": history, "privacy_spent_": ledger, "device_": device, "epochs_": done,
+        "dependencies_": None, "history_": history, "privacy_spent_": ledger, "device_": device, "epochs_": done,
         "n_features_in_": len(built.schema), "feature_names_in_": np.asarray(built.schema.names, dtype=object),
         "_sample_entropy": int(s_sample.generate_state(1, dtype=np.uint64)[0]), "_sample_calls": 0,
         "_dp_release": rel,

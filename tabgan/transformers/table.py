@@ -169,6 +169,22 @@ class TableTransformer:
             cpos += sum(1 for s in col.spans if s.activation == "softmax")
         return out
 
+    def mode_floats(self) -> dict[int, tuple[int, list[int]]]:
+        """Float index of every mode-encoded position -> (its code column, its continuous modes)."""
+        out, fpos, cpos = {}, 0, 0
+        for col in self.columns_:
+            if isinstance(col, NumericTransformer) and not col.knots_ and col.means_:
+                out[fpos] = (cpos, list(range(len(col.points_), len(col.points_) + len(col.means_))))
+            fpos += sum(s.width for s in col.spans if s.activation == "tanh")
+            cpos += sum(1 for s in col.spans if s.activation == "softmax")
+        return out
+
+    def exact_code_columns(self) -> np.ndarray:
+        """(C,) bool: the code columns whose code is a value, not a mode of a continuous range:
+        categorical/boolean levels, and numeric columns made of point masses only."""
+        return np.asarray([not isinstance(col, NumericTransformer) or col.n_continuous == 0
+                           for col in self.columns_ for s in col.spans if s.activation == "softmax"], dtype=bool)
+
     # ------------------------------------------------------------------ state
     def get_state(self) -> dict:
         return {"max_fit_rows": self.max_fit_rows, "point_mass_share": self.point_mass_share,

@@ -1,0 +1,96 @@
+"""Dependencies between discrete columns: found in the table, kept in every generated row."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tabgan import Synthesizer
+from tabgan.dependencies import Dependencies, fit_dependencies
+
+
+def hierarchy_frame(n=1200, seed=0):
+    """postal code -> city -> state, a near-constant column, an independent one, and a level-wise
+    implication that is not a functional dependency (role "husband" -> sex "m", "other" -> both)."""
+    rng = np.random.default_rng(seed)
+    postal = rng.integers(0, 60, n)
+    city = postal // 4          # 15 cities
+    state = city // 5           # 3 states
+    role = rng.choice(["husband", "wife", "other"], n, p=[0.4, 0.2, 0.4])
+    sex = np.where(role == "husband", "m", np.where(role == "wife", "f", rng.choice(["m", "f"], n)))
+    return pd.DataFrame({
+        "postal": [f"p{v:02d}" for v in postal], "city": [f"c{v}" for v in city], "state": [f"s{v}" for v in state],
+        "role": role, "sex": sex, "noise": rng.choice(list("abcd"), n),
+        "rare": np.where(rng.random(n) < 0.005, "x", "y"), "value": rng.normal(size=n),
+    })
+
+
+def _codes(frame, columns):
+    codes = np.stack([pd.factorize(frame[c], sort=True)[0] for c in columns], axis=1)
+    return codes, codes.max(axis=0) + 1
+
+
+def _pairs_seen(real, synthetic, child, parent) -> float:
+    seen = set(zip(real[child], real[parent]))
+    return float(np.mean([pair in seen for pair in zip(synthetic[child], synthetic[parent])]))
+
+
+def test_finds_the_hierarchy_and_the_level_wise_implication_only():
+    frame = hierarchy_frame()
+    columns = ["postal", "city", "state", "role", "sex", "noise", "rare"]
+    codes, widths = _codes(frame, columns)
+    deps = fit_dependencies(codes, widths, np.ones(len(columns), dtype=bool))
+    found = {(columns[c], columns[p]): k for c, p, k in deps.pairs()}
+    assert {("postal", "city"), ("postal", "state"), ("city", "state")} <= set(found)
+    assert found[("postal", "city")] == 60 and found[("city", "state")] == 15
+    assert found[("role", "sex")] == 2  # husband -> m, wife -> f; "other" has no rule
+    # Nothing implies the independent column, and a near-constant column is no evidence of a rule.
+    assert not {p for _, p in found} & {"noise", "rare", "postal"}
+    # Finer implying columns are applied first, so that chains come out consistent.
+    order = [columns[c] for c, _, _ in deps.rules]
+    assert order.index("postal") < order.index("city")
+
+
+def test_apply_makes_random_rows_consistent_and_leaves_the_input_alone():
+    frame = hierarchy_frame()
+    columns = ["postal", "city", "state", "role", "sex"]
+    codes, widths = _codes(frame, columns)
+    deps = fit_dependencies(codes, widths, np.ones(len(columns), dtype=bool))
+    rng = np.random.default_rng(1)
+    noisy = np.stack([rng.integers(0, w, 5000) for w in widths], axis=1)
+    before = noisy.copy()
+    fixed = deps.apply(noisy)
+    assert np.array_equal(noisy, before)
+    real_pairs = {tuple(r) for r in codes[:, :3]}
+    assert all(tuple(r) in real_pairs for r in fixed[:, :3])
+    husband = np.flatnonzero(np.unique(frame["role"]) == "husband")[0]
+    m = np.flatnonzero(np.unique(frame["sex"]) == "m")[0]
+    assert (fixed[fixed[:, 3] == husband, 4] == m).all()
+    # The implying columns themselves are never changed (postal codes stay as generated).
+    assert np.array_equal(fixed[:, 0], noisy[:, 0])
+    again = Dependencies.from_state(deps.get_state(), widths)
+    assert np.array_equal(again.apply(noisy), fixed)
+
+
+def test_a_synthesizer_keeps_the_dependencies_in_every_row_and_condition(tmp_path):
+    frame = hierarchy_frame()
+    model = Synthesizer(epochs=1, random_state=0, verbose=False).fit(frame)
+    synthetic = model.sample(2000, random_state=0)
+    for child, parent in [("postal", "city"), ("city", "state"), ("postal", "state")]:
+        assert _pairs_seen(frame, synthetic, child, parent) == 1.0
+    assert not ((synthetic["role"] == "husband") & (synthetic["sex"] == "f")).any()
+    # A condition on an implied column: every row satisfies it and stays consistent.
+    conditioned = model.sample(300, conditions={"sex": "f"}, random_state=1)
+    assert (conditioned["sex"] == "f").all() and not (conditioned["role"] == "husband").any()
+    model.save(tmp_path / "m.tabgan")
+    loaded = Synthesizer.load(tmp_path / "m.tabgan")
+    pd.testing.assert_frame_equal(loaded.sample(200, random_state=5), model.sample(200, random_state=5))
+    plain = Synthesizer(epochs=1, random_state=0, verbose=False, dependencies=False).fit(frame)
+    assert plain.dependencies_ is None
+    # After one epoch the generator alone pairs cities and states at random.
+    assert _pairs_seen(frame, plain.sample(2000, random_state=0), "city", "state") < 0.9
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None])
+def test_dependencies_must_be_a_bool(value):
+    with pytest.raises(ValueError, match="dependencies must be True or False"):
+        Synthesizer(dependencies=value).fit(hierarchy_frame(100))
