@@ -1,6 +1,6 @@
 """Compare tabgan's fidelity report with SDMetrics 0.32.0 on adult, and time the full report.
 
-Protocol: ``docs/BENCHMARKS.md`` (adult split with ``random_state=0``; numeric columns as
+Protocol: the shared ``BENCHMARKS.md`` (adult split with ``random_state=0``; numeric columns as
 ``numerical``, the rest ``categorical``).  SDMetrics is not a tabgan dependency: run this with an
 interpreter that has it, e.g.::
 
@@ -11,7 +11,9 @@ interpreter that has it, e.g.::
 ``--synthetic`` is ``marginals`` (each column resampled independently: the floor), ``tabgan``
 (``tabgan.Synthesizer`` fitted for ``--epochs`` epochs on the training rows) or a CSV path.  A
 second comparison runs on a generated table with missing values, datetimes and booleans, the cases
-adult lacks.  Prints a table and writes JSON (``--json``) and the HTML report (``--html``).
+adult lacks.  Prints a table and writes JSON (``--json``) and the HTML report (``--html``); with
+``--model`` (a model file, or the one ``--synthetic tabgan`` fits) the report shows its fit
+settings.
 """
 
 from __future__ import annotations
@@ -115,11 +117,13 @@ def compare(real: pd.DataFrame, synthetic: pd.DataFrame, kinds: dict) -> dict:
     }
 
 
-def tabgan_synthetic(train: pd.DataFrame, kinds: dict, epochs: int) -> pd.DataFrame:
+def tabgan_synthetic(train: pd.DataFrame, kinds: dict, epochs: int, model_path: str | None = None) -> pd.DataFrame:
     from tabgan import Synthesizer
 
     discrete = [c for c, k in kinds.items() if k == "categorical"]
     model = Synthesizer(epochs=epochs, random_state=0).fit(train, discrete_columns=discrete)
+    if model_path:
+        model.save(model_path)
     return model.sample(len(train), random_state=0)
 
 
@@ -130,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=30, help="epochs for --synthetic tabgan")
     parser.add_argument("--json", default="/tmp/tabgan_report_adult.json")
     parser.add_argument("--html", default="/tmp/tabgan_report_adult.html")
+    parser.add_argument("--model", help="model file that made --synthetic (its fit settings are shown); with "
+                                        "--synthetic tabgan, where to save the fitted model")
     parser.add_argument("--skip-sdmetrics", action="store_true", help="only time the report")
     args = parser.parse_args(argv)
 
@@ -137,13 +143,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.synthetic == "marginals":
         synthetic = marginals(train)
     elif args.synthetic == "tabgan":
-        synthetic = tabgan_synthetic(train, kinds, args.epochs)
+        synthetic = tabgan_synthetic(train, kinds, args.epochs, args.model)
     else:
         synthetic = pd.read_csv(args.synthetic, skipinitialspace=True)
 
     start = time.perf_counter()
     report = FidelityReport(real=train, synthetic=synthetic, holdout=holdout, target="income",
-                            metadata={"columns": kinds}, random_state=0)
+                            metadata={"columns": kinds}, model=args.model, random_state=0)
     scores = report.scores
     report.to_html(args.html)
     report_seconds = time.perf_counter() - start

@@ -218,9 +218,13 @@ def _log_ticks(axis: Any, lo: float, hi: float) -> None:
 def _point_mass_panel(fig: Any, cell: Any, real: np.ndarray, synth: np.ndarray, mass: float, title: str) -> None:
     """Share of rows at ``mass`` (two bars) beside the other values on a log or symlog axis."""
     real, synth = real[~np.isnan(real)], synth[~np.isnan(synth)]
-    sub = cell.subgridspec(1, 2, width_ratios=[1, 2.6], wspace=0.05)
-    ax_mass = fig.add_subplot(sub[0])
-    ax_tail = fig.add_subplot(sub[1])
+    # An empty, flat axes over both panels carries the title, so the two read as one column.
+    sub = cell.subgridspec(2, 2, width_ratios=[1, 2.6], height_ratios=[0.001, 1], wspace=0.05, hspace=0)
+    ax_head = fig.add_subplot(sub[0, :])
+    ax_head.axis("off")
+    ax_head.set_title(title)
+    ax_mass = fig.add_subplot(sub[1, 0])
+    ax_tail = fig.add_subplot(sub[1, 1])
     shares = [float((real == mass).mean()), float((synth == mass).mean()) if len(synth) else 0.0]
     ax_mass.bar([0, 1], shares, color=[REAL_COLOR, SYNTH_COLOR], alpha=0.85, width=0.8)
     for x, share in enumerate(shares):
@@ -231,7 +235,6 @@ def _point_mass_panel(fig: Any, cell: Any, real: np.ndarray, synth: np.ndarray, 
     ax_mass.set_xlim(-0.6, 1.6)
     tail_r, tail_s = real[real != mass], synth[synth != mass]
     ax_tail.set_yticks([])
-    ax_tail.set_title(title)
     if len(tail_r) == 0:
         return
     every = np.r_[tail_r, tail_s]

@@ -463,8 +463,9 @@ def column_statistics(
         ``kind`` and ``missing`` (share of rows).  Numeric and datetime columns: ``mean``, ``std``
         (ddof 1), ``min``, ``median``, ``max`` (datetimes in nanoseconds since the epoch),
         ``mode`` (the most common value) and ``mode_share`` (its share of the non-missing
-        values), both NaN when no value occurs twice.  Categorical and boolean columns: ``levels`` (distinct non-missing values),
-        ``top_level``, ``top_share`` (of the non-missing values) and, on the synthetic row,
+        values), both NaN when no value occurs twice.  Categorical and boolean columns:
+        ``levels`` (distinct non-missing values), ``top_level``, ``top_share`` (of the
+        non-missing values) and, on the synthetic row,
         ``unseen_levels``: the real levels the synthetic column never takes (a list).
         Statistics that do not apply are NaN (None for the object columns).
     """
