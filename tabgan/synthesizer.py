@@ -976,7 +976,7 @@ def _plan_text(schema: Schema, transformer: TableTransformer, n_rows: int, epoch
         kinds.setdefault(spec.kind, []).append(spec.name)
     lines = [f"tabgan: fitting {n_rows:,} rows x {len(schema)} columns"]
     for kind, names in kinds.items():
-        shown = ", ".join(names[:8]) + (f", ... ({len(names) - 8} more)" if len(names) > 8 else "")
+        shown = ", ".join(names[:12]) + (f", ... ({len(names) - 12} more)" if len(names) > 12 else "")
         lines.append(f"  {kind} ({len(names)}): {shown}")
     quantile = [c.spec.name for c in transformer.columns_ if getattr(c, "encoding_", None) == "quantile"]
     if quantile:
