@@ -8,7 +8,8 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from ._version import __version__
+
 __all__ = ["Synthesizer", "FidelityReport", "load_demo", "__version__"]
 
 

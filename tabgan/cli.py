@@ -192,7 +192,7 @@ def cmd_demo(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from ._version import __version__
     from .evaluation.cli import add_report_parser
 
     quiet = argparse.ArgumentParser(add_help=False)

@@ -15,7 +15,7 @@ import pandas as pd
 import torch
 from sklearn.base import BaseEstimator
 
-from . import __version__
+from ._version import __version__
 from ._random import numpy_generator, resolve_seed, torch_generator
 from .calibration import Calibration, fit_calibration, mode_quantiles
 from .dependencies import Dependencies, fit_dependencies
@@ -30,7 +30,7 @@ from .training.loop import TrainingState, train
 from .training.selection import BestGeneratorCallback, Discretizer
 from .transformers import TableTransformer
 from .transformers.base import WIDE_LEVELS
-from .transformers.numeric import _ALPHA_CLIP, _Q_SCALE, TABLE_ENCODINGS
+from .transformers.numeric import ALPHA_CLIP, Q_SCALE, TABLE_ENCODINGS
 
 __all__ = ["Synthesizer"]
 
@@ -756,7 +756,7 @@ class Synthesizer(BaseEstimator):
             with torch.inference_mode():
                 return fit_calibration(generate, width=layout.width, code_offsets=layout.code_offsets,
                                        targets=targets, quantile_floats=parts.transformer.quantile_floats(),
-                                       q_scale=_Q_SCALE, alpha_clip=_ALPHA_CLIP, mode_targets=mode_targets)
+                                       q_scale=Q_SCALE, alpha_clip=ALPHA_CLIP, mode_targets=mode_targets)
         finally:
             parts.generator.train(was_training)
 

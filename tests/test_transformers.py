@@ -154,8 +154,8 @@ def test_quantile_encoding_makes_a_monotone_relation_linear():
     tt, floats, codes, back = quantile_roundtrip(df)
     assert np.corrcoef(floats[:, 0], floats[:, 1])[0, 1] > 0.995
     # ... and each score is close to standard normal (divided by the encoding's scale).
-    from tabgan.transformers.numeric import _Q_SCALE
-    assert abs(float(np.std(floats[:, 1] * _Q_SCALE)) - 1.0) < 0.1
+    from tabgan.transformers.numeric import Q_SCALE
+    assert abs(float(np.std(floats[:, 1] * Q_SCALE)) - 1.0) < 0.1
     # Values decoded from perturbed scores stay inside the column's range.
     noisy = np.clip(floats + rng.normal(0, 0.05, floats.shape).astype(np.float32), -1, 1)
     again = tt.inverse_transform(noisy, codes)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from .. import __version__
+from .._version import __version__
 from ..schema import numeric_values
 from . import _plots
 from .metrics import ASSOCIATION_THRESHOLD, CORRELATION_THRESHOLD

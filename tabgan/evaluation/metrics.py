@@ -21,8 +21,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 from scipy.stats import ks_2samp
-from scipy.stats.contingency import association
 
+from .._stats import cramers_v
 from ..exceptions import InvalidDataError
 from ..schema import KINDS, ColumnSpec, Schema, infer_schema, numeric_values
 
@@ -326,14 +326,6 @@ def pair_trends(
     cols = ["column_1", "column_2", "metric", "score", "real_correlation", "synthetic_correlation",
             "real_association", "synthetic_association", "meets_threshold"]
     return pd.DataFrame(rows, columns=cols)
-
-
-def cramers_v(table: np.ndarray) -> float:
-    """Cramér's V (no continuity correction) of the observed levels, as SDMetrics' threshold."""
-    observed = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
-    if min(observed.shape) < 2:
-        return float("nan")
-    return float(association(observed, method="cramer"))
 
 
 def _subsample_index(n: int, cap: int, rng: np.random.Generator) -> np.ndarray:

@@ -109,7 +109,7 @@ def read_model_info(model: Any) -> dict | None:
     if isinstance(model, Mapping):
         return _info_from_meta(model, source="model file metadata")
     if hasattr(model, "get_params") and hasattr(model, "schema_"):
-        from .. import __version__
+        from .._version import __version__
 
         device = getattr(model, "device_", None)
         settings = getattr(model, "settings_", None)

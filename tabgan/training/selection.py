@@ -21,7 +21,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from ..evaluation.metrics import cramers_v
+from .._stats import cramers_v
 from ..schema import Schema, numeric_values
 from .callbacks import Callback
 

@@ -27,14 +27,15 @@ from .base import Span, restore_dtype
 
 __all__ = ["NumericTransformer"]
 
-_ALPHA_CLIP = 0.99
+#: A mode-encoded position is clipped to this inside (-1, 1) (tanh outputs never reach the ends).
+ALPHA_CLIP = 0.99
 #: ``"modes"``: CTGAN's mode-specific normalisation; ``"quantile"``: one Gaussianised scalar.
 ENCODINGS = ("modes", "quantile")
 #: What ``Synthesizer(numeric_encoding=...)`` accepts: a column's encoding, or ``"auto"``
 #: (the table transformer decides per column).
 TABLE_ENCODINGS = ("auto", "modes", "quantile")
 #: Quantile encoding: the generator's tanh unit times this is the standard-normal score.
-_Q_SCALE = 4.5
+Q_SCALE = 4.5
 #: Quantile encoding: at most this many CDF knots, and at least this many rows per knot.
 MAX_KNOTS, ROWS_PER_KNOT, MIN_KNOTS = 512, 20, 8
 
@@ -103,7 +104,7 @@ class NumericTransformer:
             dev = np.abs(residual - np.asarray(means)[k])
             for j in range(len(means)):
                 if (k == j).any():
-                    self.half_widths_[j] = float(max(self.half_widths_[j], dev[k == j].max() / (_ALPHA_CLIP - 0.005)))
+                    self.half_widths_[j] = float(max(self.half_widths_[j], dev[k == j].max() / (ALPHA_CLIP - 0.005)))
         self.step_ = self._resolution(finite)
         self.has_missing_mode_ = bool(self.spec.nullable)
         self.encoding_ = self.encoding
@@ -243,7 +244,7 @@ class NumericTransformer:
             if self.knots_:
                 cdf = np.interp(self._dequantise(z[rest], rng), self.knots_, self.cdf_)
                 u = ndtri(np.clip(cdf, 1e-6, 1 - 1e-6))
-                alpha[rest] = np.clip(u / _Q_SCALE, -_ALPHA_CLIP, _ALPHA_CLIP)
+                alpha[rest] = np.clip(u / Q_SCALE, -ALPHA_CLIP, ALPHA_CLIP)
                 mode[rest] = n_points
             elif not self.means_:
                 # Unseen non-point value (possible only for data other than the fitted one):
@@ -266,11 +267,11 @@ class NumericTransformer:
                 half = np.asarray(self.half_widths_)
                 a = (zr - means[k]) / half[k]
                 # A value its sampled mode cannot represent goes to its most likely mode.
-                far = np.abs(a) > _ALPHA_CLIP
+                far = np.abs(a) > ALPHA_CLIP
                 if far.any():
                     k[far] = self._map_modes(zr[far])
                     a[far] = (zr[far] - means[k[far]]) / half[k[far]]
-                alpha[rest] = np.clip(a, -_ALPHA_CLIP, _ALPHA_CLIP)
+                alpha[rest] = np.clip(a, -ALPHA_CLIP, ALPHA_CLIP)
                 mode[rest] = n_points + k
         if self.has_missing_mode_:
             mode[missing] = self.n_modes - 1
@@ -290,7 +291,7 @@ class NumericTransformer:
         z = center[mode] + np.clip(alpha, -1, 1) * width[mode]
         if self.knots_:
             cont = mode == n_points
-            z[cont] = np.interp(ndtr(_Q_SCALE * np.clip(alpha[cont], -1, 1)), self.cdf_, self.knots_)
+            z[cont] = np.interp(ndtr(Q_SCALE * np.clip(alpha[cont], -1, 1)), self.cdf_, self.knots_)
         with np.errstate(over="ignore"):  # near the float64 limit: +-inf, clipped to the range below
             x = z * self.scale_ + self.center_
         lo, hi = self.spec.min, self.spec.max
