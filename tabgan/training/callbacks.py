@@ -80,11 +80,16 @@ def format_seconds(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
+#: The training-time estimate is announced after this many epochs.
+ESTIMATE_AFTER = 3
+
+
 class ProgressBar(Callback):
     """A tqdm bar over epochs showing the latest losses; it stays on screen when training ends.
 
-    After the first epoch it announces the estimated training time (that epoch's wall time,
-    validation checks included, times the number of epochs).
+    After the third epoch it announces the estimated training time: the wall time of the
+    second and third epochs (the first one warms up and is slower), validation checks
+    included, times the number of epochs.
     """
 
     def __init__(self, announcer: Announcer | None = None):
@@ -105,10 +110,12 @@ class ProgressBar(Callback):
         self.bar.set_postfix(post, refresh=False)
         self.bar.update(1)
         self.seen += 1
-        if self.seen == 1 and self.epochs > 1 and self.announcer is not None:
-            first = time.perf_counter() - self.start
-            self.announcer.say(f"tabgan: the first epoch took {format_seconds(first)}; training should take about "
-                               f"{format_seconds(first * self.epochs)} for {self.epochs} epochs")
+        if self.seen == 1:
+            self.warm = time.perf_counter()
+        if self.seen == ESTIMATE_AFTER and self.epochs > ESTIMATE_AFTER and self.announcer is not None:
+            per_epoch = (time.perf_counter() - self.warm) / (ESTIMATE_AFTER - 1)
+            self.announcer.say(f"tabgan: an epoch takes about {format_seconds(per_epoch)}; training should take "
+                               f"about {format_seconds(per_epoch * self.epochs)} for {self.epochs} epochs")
 
     def on_train_end(self) -> None:
         self.bar.close()
