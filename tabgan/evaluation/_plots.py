@@ -51,7 +51,8 @@ def _pyplot():
         import matplotlib
     except ImportError:  # pragma: no cover - depends on the environment
         raise ImportError(
-            "FidelityReport.to_html needs matplotlib; install it with pip install 'tabgan-dp[report]'."
+            "FidelityReport.to_html needs matplotlib (the report extra); install it with "
+            "pip install 'matplotlib>=3.7', or from a clone of tabgan: pip install -e \".[report]\"."
         ) from None
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
