@@ -69,20 +69,32 @@ class Dependencies:
         return self.apply_with_mask(codes)[0]
 
     def apply_with_mask(self, codes: np.ndarray) -> tuple[np.ndarray, dict[int, np.ndarray]]:
-        """:meth:`apply`, and per implied code column the (n,) mask of the rows a rule set."""
+        """:meth:`apply`, and per implied code column the (n,) mask of the rows a rule set.
+
+        A rule does not set a column from a value that was itself derived from that column
+        (education -> education-num -> education): the column keeps its own draw, which the
+        first rule already made consistent, and counts as free.
+        """
         out = np.array(codes, dtype=np.int64, copy=True)
         fixed: dict[int, np.ndarray] = {}
-        if not len(out):
+        roots: dict[int, np.ndarray] = {}  # per set column: the column each row's value comes from
+        n = len(out)
+        if not n:
             return out, fixed
         for child, parent, mapping in self.rules:
             implied = mapping[out[:, child]]
             take = implied >= 0
+            child_root = roots.get(child)
+            if child_root is not None:
+                take &= child_root != parent
             if parent in fixed:  # a value set by an earlier (finer) rule is kept
                 take &= ~fixed[parent]
                 fixed[parent] |= take
             else:
                 fixed[parent] = take.copy()
             out[take, parent] = implied[take]
+            root = roots.setdefault(parent, np.full(n, parent, dtype=np.int64))
+            root[take] = child if child_root is None else child_root[take]
         return out, fixed
 
     def pairs(self) -> list[tuple[int, int, int]]:

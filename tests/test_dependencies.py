@@ -94,3 +94,19 @@ def test_a_synthesizer_keeps_the_dependencies_in_every_row_and_condition(tmp_pat
 def test_dependencies_must_be_a_bool(value):
     with pytest.raises(ValueError, match="dependencies must be True or False"):
         Synthesizer(dependencies=value).fit(hierarchy_frame(100))
+
+
+def test_a_bijection_sets_one_column_from_the_other_and_leaves_the_first_free():
+    # education <-> education-num: the second rule would set education from a value derived from
+    # education itself; education keeps its own draw (so the calibration still steers it).
+    rng = np.random.default_rng(0)
+    level = rng.integers(0, 5, 2000)
+    codes = np.stack([level, (level * 3) % 5, rng.integers(0, 3, 2000)], axis=1)
+    deps = fit_dependencies(codes, [5, 5, 3], [True, True, True])
+    assert {(c, p) for c, p, _ in deps.pairs()} == {(0, 1), (1, 0)}
+    noisy = np.stack([rng.integers(0, 5, 500), rng.integers(0, 5, 500), rng.integers(0, 3, 500)], axis=1)
+    fixed_codes, fixed = deps.apply_with_mask(noisy)
+    first, second = deps.rules[0][0], deps.rules[0][1]
+    assert fixed[second].all() and not fixed[first].any()
+    assert np.array_equal(fixed_codes[:, first], noisy[:, first])
+    assert np.array_equal(fixed_codes[:, 1], (fixed_codes[:, 0] * 3) % 5)
