@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import logging
-import math
 import numbers
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,21 +14,24 @@ import torch
 from sklearn.base import BaseEstimator
 
 from ._version import __version__
+from ._io import check_output_path, write_frames
 from ._random import numpy_generator, resolve_seed, torch_generator
-from .calibration import Calibration, fit_calibration, mode_quantiles
+from .calibration import Calibration, mode_quantiles
 from .dependencies import Dependencies, fit_dependencies
-from .exceptions import ConditionError, NotFittedError
+from .conditions import parse_conditions
+from .exceptions import NotFittedError
+from .generation import GenerationParts, calibrate, generate
 from .nn.modules import Discriminator, Generator, OutputHead, init_parameters
 from .persistence import read_model_file, write_model_file
 from .sampling import ConditionalSampler
-from .schema import Schema, infer_schema, to_json_scalar
+from .schema import Schema, infer_schema
 from .training.callbacks import Announcer, History, HistoryCallback, LogCallback, ProgressBar, format_seconds
 from .training.device import resolve_device, resolve_threads, torch_threads
 from .training.loop import TrainingState, train
 from .training.selection import BestGeneratorCallback, Discretizer
+from .validation import check_n, check_params, check_positive_int
 from .transformers import TableTransformer
 from .transformers.base import WIDE_LEVELS
-from .transformers.numeric import ALPHA_CLIP, Q_SCALE, TABLE_ENCODINGS
 
 __all__ = ["Synthesizer"]
 
@@ -48,8 +49,6 @@ CHECK_ROWS = 5000
 #: the costliest part of a critic step; a quarter of 500 rows estimates it well).
 GP_SHARE = 0.25
 CHECKS_PER_FIT = 20
-#: Rejection sampling for conditions gives up after this many generated chunks.
-MAX_CONDITION_ROUNDS = 50
 #: What a parameter left at ``None`` means (see :meth:`Synthesizer.setting`).
 DEFAULTS = {"epochs": None, "batch_size": 500, "generator_dims": (256,), "discriminator_dims": (256, 256),
             "generator_lr": 2e-4, "discriminator_lr": 2e-4, "gradient_penalty": 10.0}
@@ -57,26 +56,6 @@ DEFAULTS = {"epochs": None, "batch_size": 500, "generator_dims": (256,), "discri
 #: (expected) batches, a smaller critic and larger steps. Measured on adult at epsilon 1, 3, 10.
 DP_DEFAULTS = {"epochs": 12, "batch_size": 1000, "generator_dims": (256, 256), "discriminator_dims": (128, 128),
                "generator_lr": 1e-3, "discriminator_lr": 1e-3, "gradient_penalty": 0.0}
-
-
-def _positive_int(name: str, value, *, allow_none: bool = False, minimum: int = 1) -> None:
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
-
-
-def _check_n(n) -> None:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-        raise TypeError(f"n must be a non-negative integer; got {n!r} of type {type(n).__name__}.")
-    if n < 0:
-        raise ValueError(f"n must be a non-negative integer; got {n}.")
-
-
-def _positive_float(name: str, value, *, allow_zero: bool = False) -> None:
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"{name} must be a {'non-negative' if allow_zero else 'positive'} number; got {value!r}.")
 
 
 class Synthesizer(BaseEstimator):
@@ -251,36 +230,9 @@ class Synthesizer(BaseEstimator):
         self.preprocessing_epsilon_share = preprocessing_epsilon_share
 
     # ------------------------------------------------------------------ validation
+
     def _validate_params(self) -> None:
-        _positive_int("epochs", self.epochs, allow_none=True)
-        _positive_int("batch_size", self.batch_size, allow_none=True)
-        _positive_int("embedding_dim", self.embedding_dim)
-        _positive_int("pac", self.pac)
-        _positive_int("discriminator_steps", self.discriminator_steps)
-        _positive_int("max_fit_rows", self.max_fit_rows, minimum=100)
-        if self.numeric_encoding not in TABLE_ENCODINGS:
-            raise ValueError(f"numeric_encoding must be one of {TABLE_ENCODINGS}; got {self.numeric_encoding!r}.")
-        for name in ("generator_dims", "discriminator_dims"):
-            dims = getattr(self, name)
-            if dims is None:
-                continue
-            if not isinstance(dims, (tuple, list)) or not all(
-                isinstance(d, numbers.Integral) and not isinstance(d, bool) and d > 0 for d in dims
-            ):
-                raise ValueError(f"{name} must be a tuple of positive integers; got {dims!r}.")
-        for name in ("generator_lr", "discriminator_lr"):
-            if getattr(self, name) is not None:
-                _positive_float(name, getattr(self, name))
-        _positive_float("weight_decay", self.weight_decay, allow_zero=True)
-        if self.gradient_penalty is not None:
-            _positive_float("gradient_penalty", self.gradient_penalty, allow_zero=True)
-        resolve_device(self.device)
-        resolve_threads(self.threads)
-        for name in ("keep_best", "calibrate", "dependencies", "verbose"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise ValueError(f"{name} must be True or False; got {getattr(self, name)!r}.")
-        if not isinstance(self.random_state, np.random.Generator):  # a Generator is consumed only in fit
-            resolve_seed(self.random_state)
+        check_params(self.get_params())
 
     def _reset(self) -> None:
         for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
@@ -430,9 +382,10 @@ class Synthesizer(BaseEstimator):
 
         generator.eval()
         sampler = ConditionalSampler(cond_probs, device)  # level probabilities only, no rows
-        calibration = self._fit_calibration(generator, sampler, level_probs, head, transformer, device, code_freqs,
-                                            s_calibrate, mode_quantiles(floats_np, codes_np, transformer.mode_floats()),
-                                            dependencies)
+        calibration = self._calibrate(
+            GenerationParts(generator, sampler, level_probs, head, transformer, device, int(self.embedding_dim),
+                            dependencies=dependencies),
+            code_freqs, s_calibrate, mode_quantiles(floats_np, codes_np, transformer.mode_floats()))
         announcer.say("; ".join(summary) + f"; fit took {format_seconds(time.perf_counter() - fit_start)} in all")
         # Fitted state is assigned only now, so an interrupted fit leaves the estimator unfitted.
         self.schema_ = schema
@@ -461,13 +414,13 @@ class Synthesizer(BaseEstimator):
         n_check = min(len(data), CHECK_ROWS)
         reference = data.iloc[np.sort(rng.choice(len(data), n_check, replace=False))]
         discretizer = Discretizer(schema, reference)
-        parts = _Parts(generator, ConditionalSampler(transformer.layout_.of_conditioned(level_probs), device),
+        parts = GenerationParts(generator, ConditionalSampler(transformer.layout_.of_conditioned(level_probs), device),
                        level_probs, head, transformer, device, int(self.embedding_dim))
         check_seq = seq.spawn(1)[0]
 
         def sample_frame(n):
             # The same draw every check, so scores differ by the generator only.
-            floats, codes = self._generate(n, [], check_seq, CHECK_ROWS, parts)
+            floats, codes = generate(parts, n, [], check_seq, CHECK_ROWS)
             return transformer.inverse_transform(floats, codes)
 
         every = max(1, epochs // CHECKS_PER_FIT)
@@ -542,63 +495,7 @@ class Synthesizer(BaseEstimator):
         return generator.to(device), discriminator.to(device), head
 
     # ------------------------------------------------------------------ sample
-    def _parse_conditions(self, conditions) -> list[tuple[int, int]]:
-        """Turn ``{column: value}`` into ``[(code column index, level)]``, checking every entry."""
-        if conditions is None:
-            return []
-        if not isinstance(conditions, Mapping):
-            raise TypeError(f"conditions must be a dict {{column: value}}; got {type(conditions).__name__}.")
-        cond_index = {int(ci): j for j, ci in enumerate(np.flatnonzero(self.transformer_.layout_.conditioned))}
-        ci = 0
-        by_name = {}  # conditioned column name -> (code column index, transformer, sampler index)
-        for col in self.transformer_.columns_:
-            for span in col.spans:
-                if span.activation == "softmax":
-                    if ci in cond_index:
-                        by_name[col.spec.name] = (ci, col, cond_index[ci])
-                    ci += 1
-        parsed = []
-        problems = []
-        for name, value in conditions.items():
-            if name not in self.schema_.names:
-                problems.append(f"unknown column {name!r}; columns are {self.schema_.names[:20]}")
-                continue
-            if name not in by_name and self.schema_[name].is_discrete:
-                problems.append(f"column {name!r} has more than {WIDE_LEVELS} levels, and such wide columns are "
-                                "not conditioned on; sample more rows and keep those with the value you need")
-                continue
-            if name not in by_name:
-                problems.append(f"column {name!r} is {self.schema_[name].kind}; conditions are supported on "
-                                "categorical and boolean columns only")
-                continue
-            idx, col, j = by_name[name]
-            level = self._level_of(col, value)
-            if level is not None and self.sampler_.level_probs[j][level] <= 0:
-                level = None  # a declared level (unused category) the model never saw
-            if level is None:
-                shown = col.categories_[:10]
-                problems.append(f"value {value!r} was never seen in column {name!r}; known values include {shown}")
-                continue
-            parsed.append((idx, level))
-        if problems:
-            raise ConditionError("Cannot sample with these conditions:\n  - " + "\n  - ".join(problems))
-        return parsed
 
-    @staticmethod
-    def _level_of(col, value) -> int | None:
-        is_missing = value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA \
-            or value is pd.NaT
-        if is_missing:
-            return len(col.categories_) if col.has_missing_level_ else None
-        value = to_json_scalar(value)
-        for i, cat in enumerate(col.categories_):
-            if type(cat) is bool or type(value) is bool:
-                if col.spec.kind == "boolean" and value in (0, 1, True, False) and bool(value) == cat:
-                    return i
-                continue
-            if cat == value:
-                return i
-        return None
 
     def _sample_seed(self, random_state) -> np.random.SeedSequence:
         if random_state is not None:
@@ -629,12 +526,12 @@ class Synthesizer(BaseEstimator):
         DataFrame of shape (n, n_columns), same column order and dtypes as the training data.
         """
         self._check_fitted()
-        _check_n(n)
-        _positive_int("chunk_size", chunk_size)
+        check_n(n)
+        check_positive_int("chunk_size", chunk_size)
         parsed = self._parse_conditions(conditions)
         seq = self._sample_seed(random_state)
         with torch_threads(resolve_threads(self.threads)):
-            floats, codes = self._generate(int(n), parsed, seq, int(chunk_size))
+            floats, codes = generate(self._parts(), int(n), parsed, seq, int(chunk_size))
         return self.transformer_.inverse_transform(floats, codes)
 
     def sample_to(self, path, n: int, *, chunk_size: int = 100_000, conditions: Mapping | None = None,
@@ -661,147 +558,45 @@ class Synthesizer(BaseEstimator):
         -------
         Path of the written file.
         """
-        import os
-        import tempfile
-
         self._check_fitted()
-        _check_n(n)
-        _positive_int("chunk_size", chunk_size)
-        if not isinstance(path, (str, os.PathLike)):
-            raise TypeError(f"path must be a str or pathlib.Path; got {type(path).__name__}.")
-        path = Path(path)
-        suffix = path.suffix.lower()
-        if suffix not in (".csv", ".parquet", ".pq"):
-            raise ValueError(f"Cannot tell the file format from {path.name!r}; use a name ending in "
-                             "'.csv' or '.parquet'.")
-        if suffix != ".csv":
-            try:
-                import pyarrow as pa
-                import pyarrow.parquet as pq
-            except ImportError:
-                raise ImportError("Writing Parquet needs pyarrow (pip install pyarrow); or write a '.csv' "
-                                  "file.") from None
-        if path.is_dir():
-            raise IsADirectoryError(f"{path} is a directory; give a file name such as synthetic.csv.")
-        if not path.parent.exists():
-            raise FileNotFoundError(f"Folder {path.parent} does not exist; create it first.")
+        check_n(n)
+        check_positive_int("chunk_size", chunk_size)
+        path = check_output_path(path)
         parsed = self._parse_conditions(conditions)
         seq = self._sample_seed(random_state)
         n, chunk_size = int(n), int(chunk_size)
-
         threads = resolve_threads(self.threads)
+        parts = self._parts()
 
         def frames():
             if n == 0:  # header / schema only
-                yield self.transformer_.inverse_transform(*self._generate(0, parsed, seq, 1))
+                yield self.transformer_.inverse_transform(*generate(parts, 0, parsed, seq, 1))
                 return
             for i, child in enumerate(seq.spawn(-(-n // chunk_size))):
                 rows = min(chunk_size, n - i * chunk_size)
                 with torch_threads(threads):
-                    floats, codes = self._generate(rows, parsed, child, min(chunk_size, 10_000))
+                    floats, codes = generate(parts, rows, parsed, child, min(chunk_size, 10_000))
                 yield self.transformer_.inverse_transform(floats, codes)
 
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        writer = None
-        try:
-            if suffix == ".csv":
-                with open(tmp, "w", newline="", encoding="utf-8") as fh:
-                    for i, frame in enumerate(frames()):
-                        frame.to_csv(fh, index=False, header=i == 0)
-            else:
-                for frame in frames():
-                    if writer is None:
-                        schema = pa.Schema.from_pandas(frame, preserve_index=False)
-                        writer = pq.ParquetWriter(tmp, schema)
-                    writer.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))
-                writer.close()
-                writer = None
-            os.replace(tmp, path)
-        except BaseException:
-            if writer is not None:
-                writer.close()
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-        return path
+        return write_frames(path, frames)
 
-    def _parts(self) -> "_Parts":
-        return _Parts(self.generator_, self.sampler_, self.level_probs_, self.head_, self.transformer_, self.device_,
-                      int(self.embedding_dim), self.calibration_, getattr(self, "dependencies_", None))
+    def _parse_conditions(self, conditions) -> list[tuple[int, int]]:
+        return parse_conditions(conditions, self.schema_, self.transformer_, self.sampler_.level_probs)
+
+    def _calibrate(self, parts: GenerationParts, targets: list, seq: np.random.SeedSequence,
+                   mode_targets: dict | None = None) -> Calibration | None:
+        """The calibration (see :func:`tabgan.generation.calibrate`); None when ``calibrate=False``."""
+        return calibrate(parts, targets, seq, mode_targets) if self.calibrate else None
 
     def _fit_calibration(self, generator, sampler, level_probs, head, transformer, device, targets: list,
-                         seq: np.random.SeedSequence, mode_targets: dict | None = None,
-                         dependencies: Dependencies | None = None) -> Calibration | None:
-        """Offsets and score maps towards ``targets`` (one per code column) and, without
-        differential privacy, the in-mode ``mode_targets``, for rows on which the
-        ``dependencies`` are enforced; None when calibration is off."""
-        if not self.calibrate:
-            return None
-        parts = _Parts(generator, sampler, level_probs, head, transformer, device, int(self.embedding_dim),
-                       dependencies=dependencies)
-        layout = parts.transformer.layout_
-        gumbel_mask, level_bias = _output_masks(parts)
-        gen = torch_generator(seq, parts.device)
+                         seq: np.random.SeedSequence) -> Calibration | None:
+        return self._calibrate(GenerationParts(generator, sampler, level_probs, head, transformer, device,
+                                               int(self.embedding_dim)), targets, seq)
 
-        def generate(n: int, bias: np.ndarray):
-            b = level_bias + torch.as_tensor(bias, dtype=level_bias.dtype, device=parts.device)
-            f, c, probs, fixed = _generate_chunk(parts, n, [], {}, gen, gumbel_mask, b, with_probs=True)
-            return (f.cpu().numpy(), c, [p.double().cpu().numpy() for p in probs],
-                    [None if x is None else x.double().cpu().numpy() for x in fixed])
+    def _parts(self) -> GenerationParts:
+        return GenerationParts(self.generator_, self.sampler_, self.level_probs_, self.head_, self.transformer_, self.device_,
+                      int(self.embedding_dim), self.calibration_, getattr(self, "dependencies_", None))
 
-        was_training = parts.generator.training
-        parts.generator.eval()
-        try:
-            with torch.inference_mode():
-                return fit_calibration(generate, width=layout.width, code_offsets=layout.code_offsets,
-                                       targets=targets, quantile_floats=parts.transformer.quantile_floats(),
-                                       q_scale=Q_SCALE, alpha_clip=ALPHA_CLIP, mode_targets=mode_targets)
-        finally:
-            parts.generator.train(was_training)
-
-    def _generate(self, n: int, parsed: list[tuple[int, int]], seq: np.random.SeedSequence,
-                  chunk_size: int, parts: "_Parts | None" = None) -> tuple[np.ndarray, np.ndarray]:
-        parts = parts or self._parts()
-        layout = parts.transformer.layout_
-        device = parts.device
-        gen = torch_generator(seq, device)
-        disc_index = {int(ci): j for j, ci in enumerate(np.flatnonzero(layout.conditioned))}
-        gumbel_mask, level_bias = _output_masks(parts)
-        kept_f, kept_c, total = [], [], 0
-        was_training = parts.generator.training
-        parts.generator.eval()
-        try:
-            with torch.inference_mode():
-                rounds = 0
-                while total < n:
-                    if parsed and rounds >= MAX_CONDITION_ROUNDS:
-                        raise ConditionError(
-                            f"Only {total} of {n} rows satisfying the conditions were produced in "
-                            f"{rounds} rounds of {chunk_size}: the model rarely generates this "
-                            "combination. Ask for fewer conditions or fewer rows."
-                        )
-                    batch = chunk_size if parsed else min(chunk_size, n - total)
-                    f, c = _generate_chunk(parts, batch, parsed, disc_index, gen, gumbel_mask, level_bias)
-                    f, c = f.cpu().numpy(), c.cpu().numpy()
-                    if parts.dependencies is not None:
-                        c = parts.dependencies.apply(c)
-                    if parsed:
-                        ok = np.ones(batch, dtype=bool)
-                        for ci, level in parsed:
-                            ok &= c[:, ci] == level
-                        f, c = f[ok], c[ok]
-                    kept_f.append(f)
-                    kept_c.append(c)
-                    total += f.shape[0]
-                    rounds += 1
-        finally:
-            parts.generator.train(was_training)
-        floats = np.concatenate(kept_f)[:n] if kept_f else np.zeros((0, len(layout.float_positions)), np.float32)
-        codes = np.concatenate(kept_c)[:n] if kept_c else np.zeros((0, len(layout.code_offsets)), np.int64)
-        if parts.calibration is not None:
-            floats = parts.calibration.map_floats(floats, codes)
-        return floats, codes
 
     # ------------------------------------------------------------------ persistence
     def _json_params(self) -> dict:
@@ -888,84 +683,6 @@ class Synthesizer(BaseEstimator):
         model.dependencies_ = dependencies
         model.settings_ = meta.get("settings") or {}
         return model
-
-
-@dataclass
-class _Parts:
-    """What generation needs; built from a fitted model, or during fit for the validation check."""
-
-    generator: torch.nn.Module
-    sampler: ConditionalSampler
-    level_probs: list              # every level column's frequencies (the sampler holds the conditioned ones)
-    head: OutputHead
-    transformer: TableTransformer
-    device: torch.device
-    embedding_dim: int
-    calibration: Calibration | None = None
-    dependencies: Dependencies | None = None
-
-
-def _generate_chunk(parts: _Parts, batch: int, parsed, disc_index, gen, gumbel_mask, level_bias,
-                    with_probs: bool = False):
-    """Compact floats and codes of ``batch`` generated rows.
-
-    With ``with_probs``, the codes come back as a numpy array with the dependency rules enforced
-    (the calibration's pools), with two lists, one entry per softmax span: the level
-    probabilities averaged over the rows (what drawn codes estimate; for the levels the rules
-    set, the set levels' frequencies instead), and ``None`` or the frequencies of the levels the
-    rules set (as shares of ``batch``).
-    """
-    sampler = parts.sampler
-    if parsed:
-        ci, level = parsed[0]
-        cond = sampler.fixed(batch, disc_index[ci], level)
-    elif sampler.n_columns:
-        cond = sampler.sample_generation(batch, gen)[0]
-    else:
-        cond = torch.zeros(batch, 0, device=parts.device)
-    noise = torch.randn(batch, parts.embedding_dim, device=parts.device, generator=gen)
-    raw = parts.generator(torch.cat([noise, cond], dim=1))
-    # Levels are drawn from the generator's softmax (Gumbel-max), not taken by argmax, so
-    # that the generated marginals keep their spread.
-    u = torch.rand(raw.shape, device=raw.device, generator=gen).clamp_(1e-10, 1 - 1e-10)
-    floats, codes = parts.head.decode(raw - torch.log(-torch.log(u)) * gumbel_mask + level_bias)
-    if not with_probs:
-        return floats, codes
-    codes_np, set_rows = codes.cpu().numpy(), {}
-    if parts.dependencies is not None:
-        codes_np, set_rows = parts.dependencies.apply_with_mask(codes_np)
-    logits = raw + level_bias
-    probs, fixed = [], []
-    for j, (off, w) in enumerate(zip(parts.head.code_offsets, parts.head.code_widths)):
-        p = torch.softmax(logits[:, off:off + w], dim=1)
-        if j not in set_rows:
-            probs.append(p.mean(dim=0))
-            fixed.append(None)
-            continue
-        rows = torch.as_tensor(set_rows[j], device=p.device)
-        done = torch.bincount(torch.as_tensor(codes_np[set_rows[j], j], device=p.device), minlength=w)
-        done = done.to(p.dtype) / batch
-        probs.append(p[~rows].sum(dim=0) / batch + done)
-        fixed.append(done)
-    return floats, codes_np, probs, fixed
-
-
-def _output_masks(parts: _Parts) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-output constants of generation, shape (width,) each: 1 where Gumbel noise is added
-    (softmax units), and -inf on categorical levels with zero frequency (unused categories of a
-    ``category`` dtype, say) so that they are never generated, 0 elsewhere."""
-    layout = parts.transformer.layout_
-    device = parts.device
-    gumbel_mask = torch.ones(layout.width, device=device)
-    gumbel_mask[parts.head.float_positions] = 0.0
-    bias = torch.zeros(layout.width, device=device)
-    for off, probs in zip(layout.code_offsets[layout.discrete], parts.level_probs):
-        unseen = np.flatnonzero(np.asarray(probs) <= 0)
-        if len(unseen) and len(unseen) < len(probs):
-            bias[torch.as_tensor(int(off) + unseen, device=device)] = float("-inf")
-    if parts.calibration is not None:
-        bias += torch.as_tensor(parts.calibration.bias, dtype=bias.dtype, device=device)
-    return gumbel_mask, bias
 
 
 def _plan_text(schema: Schema, transformer: TableTransformer, n_rows: int, epochs: int, steps_per_epoch: int,

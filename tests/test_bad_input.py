@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import tabgan.generation as generation
 import tabgan.synthesizer as synth_mod
 from tabgan import Synthesizer
 from tabgan.exceptions import ConditionError, InvalidDataError, NotFittedError
@@ -399,7 +400,7 @@ def test_impossible_combination_is_a_condition_error(fitted, monkeypatch):
     """A combination the model (almost) never produces ends with a ConditionError after a bounded
     number of rounds, not a hang."""
     _, model = fitted
-    monkeypatch.setattr(synth_mod, "MAX_CONDITION_ROUNDS", 2)
+    monkeypatch.setattr(generation, "MAX_CONDITION_ROUNDS", 2)
     with pytest.raises(ConditionError, match=r"Only \d+ of 1000 rows.*rarely generates.*fewer"):
         model.sample(1000, conditions={"g": "x", "h": "p"}, chunk_size=5)
 

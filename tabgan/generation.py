@@ -1,0 +1,184 @@
+"""Generating rows from a trained generator (torch): the generation kernel, rejection sampling
+for conditions, and the pools of generated rows the calibration is fitted on.
+
+:class:`GenerationParts` holds what generation needs; the estimator builds it from its fitted
+attributes, and during ``fit`` from the networks being trained (the validation check) or just
+trained (the calibration).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ._random import torch_generator
+from .calibration import Calibration, fit_calibration
+from .dependencies import Dependencies
+from .exceptions import ConditionError
+from .nn.modules import OutputHead
+from .sampling import ConditionalSampler
+from .transformers import TableTransformer
+from .transformers.numeric import ALPHA_CLIP, Q_SCALE
+
+__all__ = ["GenerationParts", "generate", "generate_chunk", "output_masks", "calibrate", "MAX_CONDITION_ROUNDS"]
+
+#: Rejection sampling for conditions gives up after this many generated chunks.
+MAX_CONDITION_ROUNDS = 50
+
+
+@dataclass
+class GenerationParts:
+    """What generation needs; built from a fitted model, or during fit for the validation check."""
+
+    generator: torch.nn.Module
+    sampler: ConditionalSampler
+    level_probs: list              # every level column's frequencies (the sampler holds the conditioned ones)
+    head: OutputHead
+    transformer: TableTransformer
+    device: torch.device
+    embedding_dim: int
+    calibration: Calibration | None = None
+    dependencies: Dependencies | None = None
+
+
+@contextmanager
+def _inference(generator: torch.nn.Module):
+    """The block runs with the generator in eval mode, without autograd; its mode is restored."""
+    was_training = generator.training
+    generator.eval()
+    try:
+        with torch.inference_mode():
+            yield
+    finally:
+        generator.train(was_training)
+
+
+def generate(parts: GenerationParts, n: int, parsed: list[tuple[int, int]], seq: np.random.SeedSequence,
+             chunk_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Compact ``floats`` (n, F) and ``codes`` (n, C) of ``n`` generated rows, drawn from ``seq``.
+
+    With conditions (``parsed``: ``[(code column, level)]``), the generator is conditioned on the
+    first and rows are kept when they satisfy all (rejection sampling), within
+    ``MAX_CONDITION_ROUNDS`` chunks of ``chunk_size`` rows; otherwise a :class:`ConditionError`.
+    """
+    layout = parts.transformer.layout_
+    gen = torch_generator(seq, parts.device)
+    disc_index = {int(ci): j for j, ci in enumerate(np.flatnonzero(layout.conditioned))}
+    gumbel_mask, level_bias = output_masks(parts)
+    kept_f, kept_c, total = [], [], 0
+    with _inference(parts.generator):
+        rounds = 0
+        while total < n:
+            if parsed and rounds >= MAX_CONDITION_ROUNDS:
+                raise ConditionError(
+                    f"Only {total} of {n} rows satisfying the conditions were produced in "
+                    f"{rounds} rounds of {chunk_size}: the model rarely generates this "
+                    "combination. Ask for fewer conditions or fewer rows."
+                )
+            batch = chunk_size if parsed else min(chunk_size, n - total)
+            f, c = generate_chunk(parts, batch, parsed, disc_index, gen, gumbel_mask, level_bias)
+            f, c = f.cpu().numpy(), c.cpu().numpy()
+            if parts.dependencies is not None:
+                c = parts.dependencies.apply(c)
+            if parsed:
+                ok = np.ones(batch, dtype=bool)
+                for ci, level in parsed:
+                    ok &= c[:, ci] == level
+                f, c = f[ok], c[ok]
+            kept_f.append(f)
+            kept_c.append(c)
+            total += f.shape[0]
+            rounds += 1
+    floats = np.concatenate(kept_f)[:n] if kept_f else np.zeros((0, len(layout.float_positions)), np.float32)
+    codes = np.concatenate(kept_c)[:n] if kept_c else np.zeros((0, len(layout.code_offsets)), np.int64)
+    if parts.calibration is not None:
+        floats = parts.calibration.map_floats(floats, codes)
+    return floats, codes
+
+
+def calibrate(parts: GenerationParts, targets: list, seq: np.random.SeedSequence,
+              mode_targets: dict | None = None) -> Calibration:
+    """Offsets and score maps towards ``targets`` (one per code column) and, without
+    differential privacy, the in-mode ``mode_targets``, fitted on rows generated from ``seq``
+    (with ``parts.dependencies`` enforced); see :mod:`tabgan.calibration`."""
+    layout = parts.transformer.layout_
+    gumbel_mask, level_bias = output_masks(parts)
+    gen = torch_generator(seq, parts.device)
+
+    def pool(n: int, bias: np.ndarray):
+        b = level_bias + torch.as_tensor(bias, dtype=level_bias.dtype, device=parts.device)
+        f, c, probs, fixed = generate_chunk(parts, n, [], {}, gen, gumbel_mask, b, with_probs=True)
+        return (f.cpu().numpy(), c, [p.double().cpu().numpy() for p in probs],
+                [None if x is None else x.double().cpu().numpy() for x in fixed])
+
+    with _inference(parts.generator):
+        return fit_calibration(pool, width=layout.width, code_offsets=layout.code_offsets,
+                               targets=targets, quantile_floats=parts.transformer.quantile_floats(),
+                               q_scale=Q_SCALE, alpha_clip=ALPHA_CLIP, mode_targets=mode_targets)
+
+
+def generate_chunk(parts: GenerationParts, batch: int, parsed, disc_index, gen, gumbel_mask, level_bias,
+                    with_probs: bool = False):
+    """Compact floats and codes of ``batch`` generated rows.
+
+    With ``with_probs``, the codes come back as a numpy array with the dependency rules enforced
+    (the calibration's pools), with two lists, one entry per softmax span: the level
+    probabilities averaged over the rows (what drawn codes estimate; for the levels the rules
+    set, the set levels' frequencies instead), and ``None`` or the frequencies of the levels the
+    rules set (as shares of ``batch``).
+    """
+    sampler = parts.sampler
+    if parsed:
+        ci, level = parsed[0]
+        cond = sampler.fixed(batch, disc_index[ci], level)
+    elif sampler.n_columns:
+        cond = sampler.sample_generation(batch, gen)[0]
+    else:
+        cond = torch.zeros(batch, 0, device=parts.device)
+    noise = torch.randn(batch, parts.embedding_dim, device=parts.device, generator=gen)
+    raw = parts.generator(torch.cat([noise, cond], dim=1))
+    # Levels are drawn from the generator's softmax (Gumbel-max), not taken by argmax, so
+    # that the generated marginals keep their spread.
+    u = torch.rand(raw.shape, device=raw.device, generator=gen).clamp_(1e-10, 1 - 1e-10)
+    floats, codes = parts.head.decode(raw - torch.log(-torch.log(u)) * gumbel_mask + level_bias)
+    if not with_probs:
+        return floats, codes
+    codes_np, set_rows = codes.cpu().numpy(), {}
+    if parts.dependencies is not None:
+        codes_np, set_rows = parts.dependencies.apply_with_mask(codes_np)
+    logits = raw + level_bias
+    probs, fixed = [], []
+    for j, (off, w) in enumerate(zip(parts.head.code_offsets, parts.head.code_widths)):
+        p = torch.softmax(logits[:, off:off + w], dim=1)
+        if j not in set_rows:
+            probs.append(p.mean(dim=0))
+            fixed.append(None)
+            continue
+        rows = torch.as_tensor(set_rows[j], device=p.device)
+        done = torch.bincount(torch.as_tensor(codes_np[set_rows[j], j], device=p.device), minlength=w)
+        done = done.to(p.dtype) / batch
+        probs.append(p[~rows].sum(dim=0) / batch + done)
+        fixed.append(done)
+    return floats, codes_np, probs, fixed
+
+
+def output_masks(parts: GenerationParts) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-output constants of generation, shape (width,) each: 1 where Gumbel noise is added
+    (softmax units), and -inf on categorical levels with zero frequency (unused categories of a
+    ``category`` dtype, say) so that they are never generated, 0 elsewhere."""
+    layout = parts.transformer.layout_
+    device = parts.device
+    gumbel_mask = torch.ones(layout.width, device=device)
+    gumbel_mask[parts.head.float_positions] = 0.0
+    bias = torch.zeros(layout.width, device=device)
+    for off, probs in zip(layout.code_offsets[layout.discrete], parts.level_probs):
+        unseen = np.flatnonzero(np.asarray(probs) <= 0)
+        if len(unseen) and len(unseen) < len(probs):
+            bias[torch.as_tensor(int(off) + unseen, device=device)] = float("-inf")
+    if parts.calibration is not None:
+        bias += torch.as_tensor(parts.calibration.bias, dtype=bias.dtype, device=device)
+    return gumbel_mask, bias
+
