@@ -18,7 +18,7 @@ model = Synthesizer(epochs=30, random_state=0, verbose=False).fit(train)
 synthetic = model.sample(len(train), random_state=0)
 
 report = FidelityReport(real=train, synthetic=synthetic, holdout=holdout, target="species",
-                        kinds=model.schema_, privacy_spent=model.privacy_spent_, random_state=0)
+                        model=model, random_state=0)
 scores = report.scores
 for key in ("quality", "column_shapes", "pair_trends", "detection_auc", "dcr_share_closer_to_train"):
     print(f"{key:>28}: {scores[key]:.3f}")

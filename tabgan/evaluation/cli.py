@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+from .._io import read_csv
+
 __all__ = ["add_report_parser", "cmd_report", "run_report"]
 
 logger = logging.getLogger("tabgan")
@@ -44,17 +46,9 @@ def add_report_parser(subparsers: Any, parents: Sequence[argparse.ArgumentParser
     p.add_argument("--max-rows", type=int, default=100_000,
                    help="seeded subsample cap per table (default: 100000)")
     p.add_argument("--seed", type=int, default=0, help="random_state of subsamples and models (default: 0)")
+    p.add_argument("--sep", default=",", help="field separator of the CSV files (default: ',')")
     p.set_defaults(func=cmd_report)
     return p
-
-
-def _read_csv(path: str):
-    import pandas as pd
-
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"No CSV file at {p}.")
-    return pd.read_csv(p, skipinitialspace=True)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -63,9 +57,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     if args.target and not args.holdout:
         raise ValueError("--target needs --holdout: ML efficacy is scored on real rows the model never saw.")
-    real = _read_csv(args.real)
-    synthetic = _read_csv(args.synthetic)
-    holdout = _read_csv(args.holdout) if args.holdout else None
+    real = read_csv(args.real, sep=args.sep)
+    synthetic = read_csv(args.synthetic, sep=args.sep)
+    holdout = read_csv(args.holdout, sep=args.sep) if args.holdout else None
     metadata = None
     if args.metadata:
         p = Path(args.metadata)
@@ -105,6 +99,6 @@ def run_report(argv: Sequence[str]) -> int:
     args = parser.parse_args(["report", *argv])
     try:
         return int(args.func(args))
-    except (FileNotFoundError, InvalidDataError, ModelFileError, ValueError, TypeError) as exc:
+    except (FileNotFoundError, InvalidDataError, ModelFileError, ValueError) as exc:
         sys.stderr.write(f"tabgan report: error: {exc}\n")
         return 2

@@ -41,3 +41,16 @@ def test_report_command_explains_bad_input(csvs, tmp_path, capsys):
     assert "No CSV file at" in capsys.readouterr().err
     assert run_report([str(csvs["real"]), str(csvs["synthetic"]), "--target", "label"]) == 2
     assert "--target needs --holdout" in capsys.readouterr().err
+
+
+def test_report_reads_other_separators_and_refuses_a_misread_file(csvs, tmp_path, capsys):
+    import pandas as pd
+
+    semi = {}
+    for name in ("real", "synthetic"):
+        semi[name] = tmp_path / f"{name}_semi.csv"
+        pd.read_csv(csvs[name]).to_csv(semi[name], sep=";", index=False)
+    assert run_report([str(semi["real"]), str(semi["synthetic"]), "--out", str(tmp_path / "r.html")]) == 2
+    assert "--sep ';'" in capsys.readouterr().err
+    assert run_report([str(semi["real"]), str(semi["synthetic"]), "--sep", ";",
+                       "--out", str(tmp_path / "r.html")]) == 0
