@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator
 from ._version import __version__
 from ._io import check_output_path, write_frames
 from ._random import numpy_generator, resolve_seed, torch_generator
-from .calibration import Calibration, mode_quantiles
+from .calibration import Calibration
 from .dependencies import Dependencies, fit_dependencies
 from .conditions import parse_conditions
 from .exceptions import NotFittedError
@@ -24,10 +24,11 @@ from .generation import GenerationParts, calibrate, generate
 from .nn.modules import Discriminator, Generator, OutputHead, init_parameters
 from .persistence import read_model_file, write_model_file
 from .sampling import ConditionalSampler
-from .schema import Schema, infer_schema
+from .schema import Schema
 from .training.callbacks import Announcer, History, HistoryCallback, LogCallback, ProgressBar, format_seconds
 from .training.device import resolve_device, resolve_threads, torch_threads
 from .training.loop import TrainingState, train
+from .training.strategy import Encoded, FitSettings, Schedule, Training
 from .training.selection import BestGeneratorCallback, Discretizer
 from .validation import check_n, check_params, check_positive_int
 from .transformers import TableTransformer
@@ -37,11 +38,6 @@ __all__ = ["Synthesizer"]
 
 logger = logging.getLogger("tabgan")
 
-#: Without an explicit ``epochs``, training runs about this many generator steps (bounded to
-#: [MIN_EPOCHS, MAX_EPOCHS] epochs): small tables get many passes, large ones fewer.
-AUTO_STEPS = 6400
-MIN_EPOCHS = 10
-MAX_EPOCHS = 1000
 #: The validation check (``keep_best``) compares this many generated rows with as many real
 #: ones, about this many times per fit.
 CHECK_ROWS = 5000
@@ -237,7 +233,7 @@ class Synthesizer(BaseEstimator):
     def _reset(self) -> None:
         for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
             delattr(self, attr)
-        for attr in ("_sample_entropy", "_sample_calls"):
+        for attr in ("_sample_entropy", "_sample_calls", "_dp_release"):
             self.__dict__.pop(attr, None)
 
     def _check_fitted(self) -> None:
@@ -255,13 +251,6 @@ class Synthesizer(BaseEstimator):
         if value is not None:
             return value
         return (DP_DEFAULTS if self.epsilon is not None else DEFAULTS).get(name)
-
-    def _resolve_epochs(self, n_rows: int, batch: int) -> tuple[int, int]:
-        steps_per_epoch = max(1, n_rows // batch)
-        if self.setting("epochs") is not None:
-            return int(self.setting("epochs")), steps_per_epoch
-        epochs = int(np.clip(round(AUTO_STEPS / steps_per_epoch), MIN_EPOCHS, MAX_EPOCHS))
-        return epochs, steps_per_epoch
 
     def fit(self, data: pd.DataFrame, *, metadata: Mapping | None = None, discrete_columns=None,
             checkpoint=None, checkpoint_every: int = 1, resume_from=None) -> "Synthesizer":
@@ -300,69 +289,71 @@ class Synthesizer(BaseEstimator):
             return self._fit(data, metadata, discrete_columns, checkpoint, checkpoint_every, resume_from)
 
     def _fit(self, data, metadata, discrete_columns, checkpoint, checkpoint_every, resume_from) -> "Synthesizer":
-        """The body of :meth:`fit`, run with the chosen thread count."""
+        """The body of :meth:`fit`, run with the chosen thread count: one pipeline, with the
+        differences of differential privacy in the training strategy (:meth:`_strategy`)."""
         from .training import checkpoint as ckpt
 
-        ckpt.check_checkpoint_args(checkpoint, checkpoint_every, resume_from)
-        resume = ckpt.read_checkpoint(resume_from) if resume_from is not None else None
-        if self.epsilon is not None and (checkpoint is not None or resume is not None):
-            raise ValueError("checkpoint/resume_from are not supported with differential privacy (the privacy "
-                             "accountant's state is not checkpointed); fit without them.")
-        if self.epsilon is not None:  # differential privacy, see tabgan/training/privacy.py
-            from .training.privacy import fit_private
-
-            for name, value in fit_private(self, data, metadata, discrete_columns).items():
-                setattr(self, name, value)
-            # No exact row count under DP: it is a fact of the private table.
-            self.settings_ = self._settings(None, int(self.setting("batch_size")), self.epochs_)
-            return self
-        schema = infer_schema(data, metadata, discrete_columns)
+        resume = self._read_resume(checkpoint, checkpoint_every, resume_from)
+        strategy = self._strategy()
+        schema = strategy.schema(data, metadata, discrete_columns)
         seq = resolve_seed(self.random_state) if resume is None else ckpt.seed_from(resume[0])
         if resume is not None:
             ckpt.check_resume_matches(resume[0], self._json_params(), schema.to_dict(), resume_from)
-        s_encode, s_init, s_train, s_sample, s_check, s_calibrate = seq.spawn(6)
+        seeds = dict(zip(strategy.seed_names, seq.spawn(len(strategy.seed_names))))
         device = resolve_device(self.device)
         logger.info("tabgan: training on %s", device)
-
-        rng = numpy_generator(s_encode)
-        transformer = TableTransformer(schema, max_fit_rows=self.max_fit_rows,
-                                       numeric_encoding=self.numeric_encoding).fit(data, rng)
-        floats_np, codes_np = transformer.transform(data, rng)
+        encoded = strategy.encode(data, schema, seeds)
+        plan = strategy.schedule(encoded)
+        transformer = encoded.transformer
         layout = transformer.layout_
-        n = len(data)
-        # The frequency of every level and every numeric mode (counts, no rows): the level
-        # columns' mask unseen levels and, for the conditioned ones, drive the conditional
-        # sampler; all are calibration targets.
-        code_freqs = [np.bincount(codes_np[:, j], minlength=int(w)) / n for j, w in enumerate(layout.code_widths)]
-        level_probs = [code_freqs[j] for j in np.flatnonzero(layout.discrete)]
-        cond_probs = layout.of_conditioned(level_probs)
-
-        pac = int(min(self.pac, n))
-        # At most a quarter of the table, so that even a small table gets several steps per epoch.
-        batch = min(int(self.setting("batch_size")), max(n // 4, pac))
-        # A multiple of pac, and at least two rows (batch normalisation needs two).
-        batch = max(2 * pac, batch - batch % pac)
-        epochs, steps_per_epoch = self._resolve_epochs(n, batch)
         # Read from exact counts of the table: the rules are fitted here, never under DP.
-        dependencies = (fit_dependencies(codes_np, layout.code_widths, transformer.exact_code_columns())
-                        if self.dependencies else None)
-        announcer = Announcer(self.verbose)
-        announcer.say(_plan_text(schema, transformer, n, epochs, steps_per_epoch, batch, device,
-                                 resolve_threads(self.threads), dependencies))
+        dependencies = (fit_dependencies(encoded.codes, layout.code_widths, transformer.exact_code_columns())
+                        if self.dependencies and not strategy.private else None)
+        # Nothing is announced under DP: the plan holds the exact row count.
+        announcer = None if strategy.private else Announcer(self.verbose)
+        if announcer is not None:
+            announcer.say(_plan_text(schema, transformer, encoded.n_rows, plan.epochs, plan.steps_per_epoch,
+                                     plan.batch, device, resolve_threads(self.threads), dependencies))
         fit_start = time.perf_counter()
 
-        floats = torch.as_tensor(floats_np, device=device)
-        codes = torch.as_tensor(codes_np, device=device)
-        sampler = ConditionalSampler(cond_probs, device, codes=codes[:, torch.as_tensor(layout.conditioned)])
-        state = self._training_state(layout, sampler, floats, codes, pac=pac, batch=batch, device=device,
-                                     s_init=s_init, s_train=s_train, gp_weight=float(self.setting("gradient_penalty")),
-                                     gp_share=GP_SHARE)
-        generator, discriminator, head = state.generator, state.discriminator, state.head
+        cond_probs = layout.of_conditioned(encoded.level_probs)
+        state, history, done, selector = self._train(strategy, data, encoded, plan, device, seeds, announcer,
+                                                     (checkpoint, checkpoint_every, resume, seq))
+        summary = _summary_text(done, plan, time.perf_counter() - fit_start, selector)
+
+        state.generator.eval()
+        sampler = ConditionalSampler(cond_probs, device)  # level probabilities only, no rows
+        parts = GenerationParts(state.generator, sampler, encoded.level_probs, state.head, transformer, device,
+                                int(self.embedding_dim), dependencies=dependencies)
+        calibration = self._calibrate(parts, encoded.targets, seeds["calibrate"], encoded.mode_targets)
+        if announcer is not None:
+            announcer.say(f"{summary}; fit took {format_seconds(time.perf_counter() - fit_start)} in all")
+        # Fitted state is assigned only now, so an interrupted fit leaves the estimator unfitted.
+        self._set_fitted(parts, schema=encoded.schema, discriminator=strategy.unwrap_critic(state.discriminator),
+                         calibration=calibration, history=history, privacy_spent=strategy.ledger(encoded),
+                         epochs=done, settings=self._settings(encoded.n_rows, plan.batch, done, parts),
+                         sample_entropy=int(seeds["sample"].generate_state(1, dtype=np.uint64)[0]),
+                         dp_release=strategy.dp_release())
+        return self
+
+    def _train(self, strategy: Training, data, encoded: Encoded, plan: Schedule, device, seeds: dict, announcer,
+               checkpointing) -> tuple[TrainingState, History, int, object]:
+        """Build the training state and run the loop with the strategy's hooks, the validation
+        check (restored at the end) and checkpoints; ``(state, history, epochs done, selector)``.
+        ``checkpointing`` is ``(checkpoint, checkpoint_every, resume, seed)``."""
+        from .training import checkpoint as ckpt
+
+        checkpoint, checkpoint_every, resume, seq = checkpointing
+        layout, schema = encoded.transformer.layout_, encoded.schema
+        cond_probs = layout.of_conditioned(encoded.level_probs)
+        codes = torch.as_tensor(encoded.codes, device=device)
+        sampler = strategy.sampler(cond_probs, codes[:, torch.as_tensor(layout.conditioned)], device)
+        state = self._training_state(strategy, layout, sampler, torch.as_tensor(encoded.floats, device=device), codes,
+                                     plan, device, seeds)
         history, callbacks = self._callbacks(announcer)
         selector = None
-        if self.keep_best:
-            selector = self._selector(data, schema, transformer, generator, head, level_probs, device, epochs,
-                                      s_check)
+        if self.keep_best and not strategy.private:  # the check reads the table: off under DP
+            selector = self._selector(data, encoded, state, device, plan.epochs, seeds["check"])
             callbacks.append(selector)
         start = 0
         if resume is not None:
@@ -371,51 +362,74 @@ class Synthesizer(BaseEstimator):
         if checkpoint is not None:
             callbacks.append(ckpt.CheckpointCallback(
                 checkpoint, checkpoint_every, state,
-                ckpt.checkpoint_meta(self._json_params(), schema.to_dict(), seq, epochs), history, selector))
-        done = start + train(state, max(0, epochs - start), steps_per_epoch, callbacks)
-        summary = [f"tabgan: trained {done} epochs of {steps_per_epoch} steps (batch {batch}) in "
-                   f"{format_seconds(time.perf_counter() - fit_start)}"]
+                ckpt.checkpoint_meta(self._json_params(), schema.to_dict(), seq, plan.epochs), history, selector))
+        done = start + train(state, max(0, plan.epochs - start), plan.steps_per_epoch, callbacks,
+                             d_step=strategy.d_step, g_step=strategy.g_step, should_stop=strategy.should_stop())
         if selector is not None:
             selector.restore()
-            summary.append(f"kept the generator of epoch {selector.best_epoch + 1} (validation fidelity "
-                           f"{selector.best_score:.3f})")
+        return state, history, done, selector
 
-        generator.eval()
-        sampler = ConditionalSampler(cond_probs, device)  # level probabilities only, no rows
-        calibration = self._calibrate(
-            GenerationParts(generator, sampler, level_probs, head, transformer, device, int(self.embedding_dim),
-                            dependencies=dependencies),
-            code_freqs, s_calibrate, mode_quantiles(floats_np, codes_np, transformer.mode_floats()))
-        announcer.say("; ".join(summary) + f"; fit took {format_seconds(time.perf_counter() - fit_start)} in all")
-        # Fitted state is assigned only now, so an interrupted fit leaves the estimator unfitted.
+    def _read_resume(self, checkpoint, checkpoint_every, resume_from):
+        """Check ``fit``'s checkpoint arguments; the checkpoint to resume from, or None."""
+        from .training import checkpoint as ckpt
+
+        ckpt.check_checkpoint_args(checkpoint, checkpoint_every, resume_from)
+        resume = ckpt.read_checkpoint(resume_from) if resume_from is not None else None
+        if self.epsilon is not None and (checkpoint is not None or resume is not None):
+            raise ValueError("checkpoint/resume_from are not supported with differential privacy (the privacy "
+                             "accountant's state is not checkpointed); fit without them.")
+        return resume
+
+    def _strategy(self) -> Training:
+        """How this fit trains: plainly, or with differential privacy when ``epsilon`` is set."""
+        settings = FitSettings(
+            epochs=self.setting("epochs"), batch_size=int(self.setting("batch_size")), pac=self.pac,
+            discriminator_steps=int(self.discriminator_steps), discriminator_lr=self.setting("discriminator_lr"),
+            weight_decay=self.weight_decay, gradient_penalty=self.setting("gradient_penalty"),
+            max_fit_rows=self.max_fit_rows, numeric_encoding=self.numeric_encoding, epsilon=self.epsilon,
+            delta=self.delta, max_grad_norm=self.max_grad_norm,
+            preprocessing_epsilon_share=self.preprocessing_epsilon_share)
+        if self.epsilon is None:
+            return Training(settings)
+        from .training.privacy import PrivateTraining  # opacus, only when asked for
+
+        return PrivateTraining(settings)
+
+    def _set_fitted(self, parts: GenerationParts, *, schema: Schema, history: History, privacy_spent: dict | None,
+                    epochs: int | None, settings: dict, sample_entropy: int, sample_calls: int = 0,
+                    discriminator=None, calibration: Calibration | None = None, dp_release=None) -> None:
+        """The one place the fitted state is assigned: by :meth:`fit` (plain and private) and
+        :meth:`load` (which has no critic: ``discriminator_`` is None)."""
         self.schema_ = schema
-        self.transformer_ = transformer
-        self.generator_ = generator
+        self.transformer_ = parts.transformer
+        self.generator_ = parts.generator
         self.discriminator_ = discriminator
-        self.sampler_ = sampler
-        self.level_probs_ = level_probs
+        self.sampler_ = parts.sampler
+        self.level_probs_ = parts.level_probs
         self.calibration_ = calibration
-        self.dependencies_ = dependencies
-        self.head_ = head
+        self.dependencies_ = parts.dependencies
+        self.head_ = parts.head
         self.history_ = history
-        self.privacy_spent_ = None
-        self.device_ = device
-        self.epochs_ = done
-        self.settings_ = self._settings(n, batch, done)
+        self.privacy_spent_ = privacy_spent
+        self.device_ = parts.device
+        self.epochs_ = epochs
+        self.settings_ = settings
         self.n_features_in_ = len(schema)
         self.feature_names_in_ = np.asarray(schema.names, dtype=object)
-        self._sample_entropy = int(s_sample.generate_state(1, dtype=np.uint64)[0])
-        self._sample_calls = 0
-        return self
+        self._sample_entropy = int(sample_entropy)
+        self._sample_calls = int(sample_calls)
+        self._dp_release = dp_release  # the DP releases the encoders were built from (tests rebuild them)
 
-    def _selector(self, data, schema, transformer, generator, head, level_probs, device, epochs, seq):
+    def _selector(self, data, encoded: Encoded, state: TrainingState, device, epochs: int, seq):
         """The validation check that keeps the best generator (see training/selection.py)."""
+        schema, transformer, level_probs = encoded.schema, encoded.transformer, encoded.level_probs
+        generator, head = state.generator, state.head
         rng = numpy_generator(seq)
         n_check = min(len(data), CHECK_ROWS)
         reference = data.iloc[np.sort(rng.choice(len(data), n_check, replace=False))]
         discretizer = Discretizer(schema, reference)
         parts = GenerationParts(generator, ConditionalSampler(transformer.layout_.of_conditioned(level_probs), device),
-                       level_probs, head, transformer, device, int(self.embedding_dim))
+                                level_probs, head, transformer, device, int(self.embedding_dim))
         check_seq = seq.spawn(1)[0]
 
         def sample_frame(n):
@@ -427,26 +441,17 @@ class Synthesizer(BaseEstimator):
         return BestGeneratorCallback(generator, sample_frame, discretizer, discretizer.cells(reference), every,
                                      n_check)
 
-    def _training_state(self, layout, sampler, floats, codes, *, pac: int, batch: int, device, s_init, s_train,
-                        gp_weight: float, gp_share: float = 1.0, privacy=None,
-                        private_critic=None) -> TrainingState:
-        """Networks initialised from ``s_init``, optimisers, and the state the training loop runs on.
-
-        ``private_critic(discriminator) -> (module, optimizer)`` replaces the critic's plain Adam
-        (differential privacy wraps the critic for per-sample gradients and a noisy optimiser).
-        """
-        generator, discriminator, head = self._build_networks(layout, sampler.cond_width, pac, device)
-        init_gen = torch_generator(s_init, device)
+    def _training_state(self, strategy: Training, layout, sampler, floats, codes, plan: Schedule, device,
+                        seeds: dict) -> TrainingState:
+        """Networks initialised from the ``init`` seed, the critic as the strategy wraps it,
+        optimisers, and the state the training loop runs on."""
+        generator, discriminator, head = self._build_networks(layout, sampler.cond_width, plan.pac, device)
+        init_gen = torch_generator(seeds["init"], device)
         init_parameters(generator, init_gen)
         init_parameters(discriminator, init_gen)
-        train_gen = torch_generator(s_train, device)
+        train_gen = torch_generator(seeds["train"], device)
         discriminator.use_generator(train_gen)
-        if private_critic is None:
-            critic = discriminator
-            opt_d = torch.optim.Adam(discriminator.parameters(), lr=self.setting("discriminator_lr"),
-                                     betas=(0.5, 0.9), weight_decay=self.weight_decay)
-        else:
-            critic, opt_d = private_critic(discriminator)
+        critic, opt_d = strategy.wrap_critic(discriminator, device, seeds)
         opt_g = torch.optim.Adam(generator.parameters(), lr=self.setting("generator_lr"), betas=(0.5, 0.9),
                                  weight_decay=self.weight_decay)
         return TrainingState(
@@ -456,9 +461,9 @@ class Synthesizer(BaseEstimator):
             code_offsets=torch.as_tensor(layout.code_offsets, device=device),
             cond_span_offsets=torch.as_tensor(layout.code_offsets[layout.conditioned], device=device),
             cond_span_widths=torch.as_tensor(layout.code_widths[layout.conditioned], device=device),
-            width=layout.width, embedding_dim=int(self.embedding_dim), batch_size=batch, pac=pac,
-            gp_weight=gp_weight, rng=train_gen, discriminator_steps=int(self.discriminator_steps),
-            gp_share=gp_share, privacy=privacy,
+            width=layout.width, embedding_dim=int(self.embedding_dim), batch_size=plan.batch, pac=plan.pac,
+            gp_weight=float(strategy.gradient_penalty()), rng=train_gen,
+            discriminator_steps=int(self.discriminator_steps), gp_share=GP_SHARE, privacy=strategy.accountant,
         )
 
     def _callbacks(self, announcer: Announcer | None = None) -> tuple[History, list]:
@@ -468,7 +473,7 @@ class Synthesizer(BaseEstimator):
             callbacks.append(ProgressBar(announcer))
         return history, callbacks
 
-    def _settings(self, n_rows: int | None, batch: int, epochs_trained: int) -> dict:
+    def _settings(self, n_rows: int | None, batch: int, epochs_trained: int, parts: GenerationParts) -> dict:
         """What the fit used, with the defaults resolved (see ``settings_``); ``n_rows`` is None
         under differential privacy."""
         return {
@@ -478,10 +483,10 @@ class Synthesizer(BaseEstimator):
             "generator_lr": float(self.setting("generator_lr")),
             "discriminator_lr": float(self.setting("discriminator_lr")),
             "gradient_penalty": float(self.setting("gradient_penalty")),
-            "threads": resolve_threads(self.threads), "device": str(self.device_),
-            "numeric_encodings": {col.spec.name: col.encoding_ for col in self.transformer_.columns_
+            "threads": resolve_threads(self.threads), "device": str(parts.device),
+            "numeric_encodings": {col.spec.name: col.encoding_ for col in parts.transformer.columns_
                                   if hasattr(col, "encoding_")},
-            "dependency_rules": 0 if getattr(self, "dependencies_", None) is None else len(self.dependencies_),
+            "dependency_rules": 0 if parts.dependencies is None else len(parts.dependencies),
         }
 
     def _build_networks(self, layout, cond_width: int, pac: int, device):
@@ -588,11 +593,6 @@ class Synthesizer(BaseEstimator):
         """The calibration (see :func:`tabgan.generation.calibrate`); None when ``calibrate=False``."""
         return calibrate(parts, targets, seq, mode_targets) if self.calibrate else None
 
-    def _fit_calibration(self, generator, sampler, level_probs, head, transformer, device, targets: list,
-                         seq: np.random.SeedSequence) -> Calibration | None:
-        return self._calibrate(GenerationParts(generator, sampler, level_probs, head, transformer, device,
-                                               int(self.embedding_dim)), targets, seq)
-
     def _parts(self) -> GenerationParts:
         return GenerationParts(self.generator_, self.sampler_, self.level_probs_, self.head_, self.transformer_, self.device_,
                       int(self.embedding_dim), self.calibration_, getattr(self, "dependencies_", None))
@@ -659,29 +659,19 @@ class Synthesizer(BaseEstimator):
             dependencies = None if deps is None else Dependencies.from_state(deps, layout.code_widths)
             generator, _, head = model._build_networks(layout, sampler.cond_width, int(model.pac), dev)
             generator.load_state_dict(states["generator"])
+            cal = meta.get("calibration")
+            calibration = None if cal is None else Calibration.from_state(cal)
+            sample_entropy, sample_calls = int(meta["sample_entropy"]), int(meta.get("sample_calls", 0))
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             if isinstance(exc, ModelFileError):
                 raise
             raise ModelFileError(f"{path} is damaged or inconsistent: {exc}") from None
         generator.eval()
-        model.schema_ = schema
-        model.transformer_ = transformer
-        model.generator_ = generator
-        model.sampler_ = sampler
-        model.level_probs_ = level_probs
-        model.head_ = head
-        model.history_ = History()
-        model.privacy_spent_ = meta.get("privacy_spent")
-        model.device_ = dev
-        model.epochs_ = meta.get("epochs_trained")
-        model.n_features_in_ = len(schema)
-        model.feature_names_in_ = np.asarray(schema.names, dtype=object)
-        model._sample_entropy = int(meta["sample_entropy"])
-        model._sample_calls = int(meta.get("sample_calls", 0))
-        cal = meta.get("calibration")
-        model.calibration_ = None if cal is None else Calibration.from_state(cal)
-        model.dependencies_ = dependencies
-        model.settings_ = meta.get("settings") or {}
+        parts = GenerationParts(generator, sampler, level_probs, head, transformer, dev, int(model.embedding_dim),
+                                dependencies=dependencies)
+        model._set_fitted(parts, schema=schema, history=History(), privacy_spent=meta.get("privacy_spent"),
+                          epochs=meta.get("epochs_trained"), settings=meta.get("settings") or {},
+                          sample_entropy=sample_entropy, sample_calls=sample_calls, calibration=calibration)
         return model
 
 
@@ -705,3 +695,13 @@ def _plan_text(schema: Schema, transformer: TableTransformer, n_rows: int, epoch
     lines.append(f"  {epochs} epochs x {steps_per_epoch} steps of {batch} rows on {device}, {threads} "
                  f"thread{'s' if threads != 1 else ''}")
     return "\n".join(lines)
+
+
+def _summary_text(done: int, plan: Schedule, seconds: float, selector) -> str:
+    """What training did, and which generator the selector kept (when there is one)."""
+    summary = [f"tabgan: trained {done} epochs of {plan.steps_per_epoch} steps (batch {plan.batch}) in "
+               f"{format_seconds(seconds)}"]
+    if selector is not None:
+        summary.append(f"kept the generator of epoch {selector.best_epoch + 1} (validation fidelity "
+                       f"{selector.best_score:.3f})")
+    return "; ".join(summary)

@@ -13,7 +13,7 @@ from tabgan.exceptions import PrivacyConfigError
 from tabgan.persistence import read_model_file
 from tabgan.privacy_preprocessing import POOLED_LABEL, build
 from tabgan.training import privacy
-from tabgan.training.privacy import PrivacyAccountant, PrivacyPlan, noise_for
+from tabgan.training.accounting import PrivacyAccountant, PrivacyPlan, noise_for
 
 N = 2000
 SMALL = {"epochs": 2, "batch_size": 200, "generator_dims": (32, 32), "discriminator_dims": (32, 32),
@@ -111,9 +111,11 @@ def test_saved_model_is_a_function_of_metadata_and_ledger_releases(dp_model, pri
     loaded = Synthesizer.load(path)
     levels = iter(rebuilt.level_probs)
     targets = [c["mode_probs"] if "mode_probs" in c else next(levels) for c in rebuilt.transformer_state["columns"]]
-    again = loaded._fit_calibration(loaded.generator_, loaded.sampler_, loaded.level_probs_, loaded.head_,
-                                    loaded.transformer_,
-                                    loaded.device_, targets, resolve_seed(SMALL["random_state"]).spawn(7)[6])
+    from tabgan.generation import GenerationParts, calibrate
+
+    parts = GenerationParts(loaded.generator_, loaded.sampler_, loaded.level_probs_, loaded.head_, loaded.transformer_,
+                            loaded.device_, SMALL["embedding_dim"])
+    again = calibrate(parts, targets, resolve_seed(SMALL["random_state"]).spawn(7)[6])
     assert meta["calibration"] is not None and again.get_state() == meta["calibration"]
     # ... and no exact statistic of the private table is in the file.
     text = json.dumps(meta)

@@ -7,7 +7,7 @@ must find far more, which shows the audit is able to fail.
 
 import torch
 
-from tabgan.training.privacy import gradient_canary_audit
+from tabgan.training.audit import gradient_canary_audit
 
 TRIALS = 1200
 

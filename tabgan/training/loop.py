@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 from ..nn.losses import condition_loss, critic_loss, generator_adversarial_loss, gradient_penalty
@@ -16,7 +17,22 @@ from ..nn.modules import Discriminator, Generator, OutputHead
 from ..sampling import ConditionalSampler, expand_codes
 from .callbacks import Callback, EpochRecord
 
-__all__ = ["TrainingState", "discriminator_step", "generator_step", "train"]
+__all__ = ["TrainingState", "discriminator_step", "generator_step", "train", "resolve_epochs"]
+
+#: Without an explicit ``epochs``, training runs about this many generator steps (bounded to
+#: [MIN_EPOCHS, MAX_EPOCHS] epochs): small tables get many passes, large ones fewer.
+AUTO_STEPS = 6400
+MIN_EPOCHS = 10
+MAX_EPOCHS = 1000
+
+
+def resolve_epochs(n_rows: int, batch: int, epochs: int | None) -> tuple[int, int]:
+    """Epochs and steps per epoch for ``n_rows`` rows in batches of ``batch``: ``epochs``, or
+    about ``AUTO_STEPS`` generator steps when it is None."""
+    steps_per_epoch = max(1, n_rows // batch)
+    if epochs is not None:
+        return int(epochs), steps_per_epoch
+    return int(np.clip(round(AUTO_STEPS / steps_per_epoch), MIN_EPOCHS, MAX_EPOCHS)), steps_per_epoch
 
 
 @dataclass

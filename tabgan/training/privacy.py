@@ -1,177 +1,51 @@
-"""Differentially private training: the plan, DP-SGD on the discriminator, the ledger.
+"""Differentially private training as a strategy of the one fit: refusals, the DP-SGD steps,
+the private critic, and the strategy that plugs them in (:class:`PrivateTraining`).
 
-This is the only module that imports opacus, and it is imported only when ``epsilon`` is
-set.  See ``docs/privacy.md`` for the threat model and the accounting.
-
-Accounting: every mechanism is described by a Renyi-DP curve on a fixed grid of orders.
-The preprocessing releases (:mod:`tabgan.privacy_preprocessing`) are Gaussian mechanisms,
-``rho``-zCDP, so their curve is ``alpha * rho``; thresholded releases of data-derived
-category sets add a fixed ``delta`` each.  DP-SGD with Poisson sampling contributes the
-subsampled-Gaussian curve of opacus' RDP accountant, times the number of steps.  The curves
-add (adaptive composition) and are converted once into ``(epsilon, delta_conversion)``; the
-total delta is ``delta_conversion`` plus the thresholds' deltas.
+This is the only module that imports opacus' training parts, and it is imported only when
+``epsilon`` is set. The budget arithmetic is in :mod:`tabgan.training.accounting`, the
+empirical audit in :mod:`tabgan.training.audit`. See ``docs/privacy.md`` for the threat model
+and the accounting.
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
 import math
 import numbers
 import warnings
-from dataclasses import dataclass
 
-import numpy as np
 import torch
 
-from .._random import numpy_generator, resolve_seed, torch_generator
+from .._random import numpy_generator, torch_generator
 from ..exceptions import PrivacyConfigError
 from ..nn.losses import condition_loss, generator_adversarial_loss
 from ..privacy_preprocessing import build, plan_releases, private_frame, release
 from ..sampling import ConditionalSampler
 from ..schema import Schema, infer_schema, parse_metadata
-from .device import resolve_device
-from .loop import TrainingState, generate, real_batch, train
+from ..transformers import TableTransformer
+from ..transformers.numeric import NumericTransformer
+from .accounting import PrivacyAccountant, PrivacyPlan, noise_for
+from .loop import TrainingState, generate, real_batch, resolve_epochs
+from .strategy import Encoded, FitSettings, Schedule, Training
 
 try:  # opacus is an optional dependency (extra "dp")
     from opacus import GradSampleModule
-    from opacus.accountants.analysis.rdp import compute_rdp, get_privacy_spent
     from opacus.optimizers import DPOptimizer
+    from opacus.validators import ModuleValidator
 except ImportError:  # pragma: no cover - exercised by the refusal test with opacus hidden
     GradSampleModule = None
 
-__all__ = ["PrivacyPlan", "PrivacyAccountant", "check_config", "fit_private", "ORDERS"]
+__all__ = ["PrivateTraining", "check_config", "make_private_discriminator", "dp_discriminator_step",
+           "dp_generator_step"]
 
 logger = logging.getLogger("tabgan")
 
-#: Renyi orders on which every curve is evaluated.
-#: Few fractional orders: opacus computes those by a slow series, and integers dominate
-#: at the epsilons tabgan targets.
-ORDERS = [1.1, 1.25, 1.5, 1.75, 2.5, 3.5] + list(range(2, 64)) + [80, 100, 128, 160, 256, 512]
-#: Share of delta given to the thresholded category releases (split evenly among them).
-THRESHOLD_DELTA_SHARE = 0.1
 #: A plan needing more noise than this (per unit of clipping norm) is refused as hopeless.
 MAX_NOISE_MULTIPLIER = 50.0
+
 #: Fewest rows a DP fit accepts.
 MIN_ROWS = 100
 
-
-def _epsilon(rdp: np.ndarray, delta: float) -> float:
-    with warnings.catch_warnings():  # "optimal order is the largest alpha": only ever loosens the bound
-        warnings.simplefilter("ignore", UserWarning)
-        eps, _ = get_privacy_spent(orders=ORDERS, rdp=rdp, delta=delta)
-    return float(eps)
-
-
-def _sgd_rdp(q: float, sigma: float, steps: int) -> np.ndarray:
-    if steps <= 0:
-        return np.zeros(len(ORDERS))
-    return np.asarray(compute_rdp(q=q, noise_multiplier=sigma, steps=steps, orders=ORDERS))
-
-
-def rho_for(epsilon: float, delta: float) -> float:
-    """The zCDP ``rho`` whose curve converts to exactly ``epsilon`` at ``delta``."""
-    lo, hi = 0.0, max(epsilon, 1.0)
-    orders = np.asarray(ORDERS)
-    for _ in range(100):
-        mid = (lo + hi) / 2
-        if _epsilon(orders * mid, delta) > epsilon:
-            hi = mid
-        else:
-            lo = mid
-    return lo
-
-
-def noise_for(q: float, steps: int, rdp_fixed: np.ndarray, epsilon: float, delta: float) -> float:
-    """Smallest noise multiplier (to 1e-4 relative) keeping the total within ``epsilon``."""
-    lo, hi = 0.05, 1000.0
-    if _epsilon(rdp_fixed + _sgd_rdp(q, hi, steps), delta) > epsilon:
-        return math.inf
-    for _ in range(60):
-        mid = math.sqrt(lo * hi)
-        if _epsilon(rdp_fixed + _sgd_rdp(q, mid, steps), delta) > epsilon:
-            lo = mid
-        else:
-            hi = mid
-        if hi / lo < 1 + 1e-4:
-            break
-    return hi
-
-
-@dataclass
-class PrivacyPlan:
-    """Everything about the budget fixed before training starts."""
-
-    epsilon: float
-    delta: float
-    delta_conversion: float
-    delta_threshold: float        # per thresholded release
-    rho: dict                     # per preprocessing release
-    n_thresholded: int
-
-    @classmethod
-    def make(cls, epsilon: float, delta: float, schema: Schema, share: float) -> "PrivacyPlan":
-        planned = plan_releases(schema)
-        n_thr = sum(p.thresholded for p in planned)
-        d_thr = THRESHOLD_DELTA_SHARE * delta / n_thr if n_thr else 0.0
-        d_conv = delta - d_thr * n_thr
-        rho_pre = share * rho_for(epsilon, d_conv)
-        return cls(epsilon, delta, d_conv, d_thr, {p.name: rho_pre / len(planned) for p in planned}, n_thr)
-
-    @property
-    def rdp_preprocessing(self) -> np.ndarray:
-        return np.asarray(ORDERS) * sum(self.rho.values())
-
-
-class PrivacyAccountant:
-    """Counts DP-SGD steps and says whether one more keeps the total within the target."""
-
-    def __init__(self, plan: PrivacyPlan, sample_rate: float, noise_multiplier: float, planned_steps: int):
-        self.plan = plan
-        self.sample_rate = sample_rate
-        self.noise_multiplier = noise_multiplier
-        self.planned_steps = planned_steps
-        self.steps = 0
-        self._rdp_step = _sgd_rdp(sample_rate, noise_multiplier, 1)
-
-    def epsilon_after(self, steps: int) -> float:
-        return _epsilon(self.plan.rdp_preprocessing + steps * self._rdp_step, self.plan.delta_conversion)
-
-    def epsilon_spent(self) -> float:
-        return self.epsilon_after(self.steps)
-
-    def can_step(self, k: int = 1) -> bool:
-        return self.steps + k <= self.planned_steps and self.epsilon_after(self.steps + k) <= self.plan.epsilon
-
-    def ledger(self, rel: dict, planned: list, max_grad_norm: float) -> dict:
-        plan = self.plan
-        d = plan.delta_conversion
-        mechanisms = []
-        for p in planned:
-            rho = plan.rho[p.name]
-            mechanisms.append({
-                "name": p.name, "epsilon": _epsilon(np.asarray(ORDERS) * rho, d),
-                "delta": d + (plan.delta_threshold if p.thresholded else 0.0),
-                "mechanism": "gaussian" + (" with threshold" if p.thresholded else ""),
-                "rho": rho, "sigma": rel["sigma"][p.name],
-            })
-        mechanisms.append({
-            "name": "discriminator DP-SGD", "epsilon": _epsilon(self.steps * self._rdp_step, d), "delta": d,
-            "mechanism": "subsampled gaussian (Poisson)", "noise_multiplier": self.noise_multiplier,
-            "sample_rate": self.sample_rate, "steps": self.steps, "planned_steps": self.planned_steps,
-            "max_grad_norm": max_grad_norm,
-        })
-        return {
-            "epsilon": self.epsilon_spent(),
-            "delta": d + plan.delta_threshold * plan.n_thresholded,
-            "unit": "row",
-            "target_epsilon": plan.epsilon,
-            "target_delta": plan.delta,
-            "composition": "Renyi DP curves added over all mechanisms, converted once at delta_conversion; "
-                           "thresholded releases add their delta",
-            "delta_conversion": d,
-            "mechanisms": mechanisms,
-        }
 
 
 # --------------------------------------------------------------------------- refusals
@@ -181,9 +55,9 @@ def _is_number(v) -> bool:
     return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def check_config(est, n_rows: int | None) -> None:
+def check_config(settings: FitSettings, n_rows: int | None) -> None:
     """Raise :class:`PrivacyConfigError` listing every DP setting that cannot be honoured."""
-    defaults = {k: p.default for k, p in inspect.signature(type(est).__init__).parameters.items()}
+    est = settings
     problems = []
     eps, delta = est.epsilon, est.delta
     if not _is_number(eps) or eps <= 0:
@@ -200,7 +74,7 @@ def check_config(est, n_rows: int | None) -> None:
         problems.append(f"gradient_penalty={gp!r} cannot be used with DP-SGD (its double backward has no "
                         "per-sample gradients in opacus); pass gradient_penalty=0 or leave it at None, which "
                         "means no penalty under DP.")
-    if est.pac != defaults.get("pac") and est.pac != 1:
+    if est.pac != 1:
         problems.append(f"pac={est.pac!r}: under DP the discriminator scores one row at a time (the privacy unit "
                         "is one row, and Poisson sampling does not form fixed groups); pass pac=1 or leave the default.")
     share = est.preprocessing_epsilon_share
@@ -218,7 +92,7 @@ def check_config(est, n_rows: int | None) -> None:
         raise PrivacyConfigError("Cannot train with differential privacy:\n  - " + "\n  - ".join(problems))
 
 
-def _check_budget(est, schema: Schema, n_rows: int) -> None:
+def _check_budget(est: FitSettings, schema: Schema, n_rows: int) -> None:
     """Refuse a budget too small for the table before any mechanism runs (uses the true row
     count, as the other refusals: only the data owner sees the error)."""
     plan = PrivacyPlan.make(float(est.epsilon), float(est.delta), schema, float(est.preprocessing_epsilon_share))
@@ -232,14 +106,15 @@ def _check_budget(est, schema: Schema, n_rows: int) -> None:
             f"{sigma:.3g} (> {MAX_NOISE_MULTIPLIER}). Use more rows, a larger epsilon or fewer epochs.")
 
 
+
 # --------------------------------------------------------------------------- steps
 
 
-def _schedule(est, n_hat: float) -> tuple[int, float, int, int]:
+def _schedule(est: FitSettings, n_hat: float) -> tuple[int, float, int, int]:
     """Batch (expected real rows per step), sampling rate, epochs and steps per epoch."""
     n = max(int(round(n_hat)), 1)
-    batch = max(1, min(int(est.setting("batch_size")), n))
-    epochs, spe = est._resolve_epochs(n, batch)
+    batch = max(1, min(int(est.batch_size), n))
+    epochs, spe = resolve_epochs(n, batch, est.epochs)
     return batch, min(1.0, batch / max(n_hat, 1.0)), epochs, spe
 
 
@@ -271,8 +146,7 @@ def dp_discriminator_step(state: TrainingState) -> float:
     with warnings.catch_warnings():  # opacus' hooks on inputs that need no gradient: expected
         warnings.filterwarnings("ignore", message="Full backward hook is firing", category=UserWarning)
         loss.backward()
-    state.opt_d.step()
-    acc.steps += 1
+    state.opt_d.step()  # counted by the accountant's step hook (see PrivateTraining.wrap_critic)
     with torch.no_grad():
         n_real = max(rows.numel(), 1)
         return float(scores[rows.numel():].mean() - scores[: rows.numel()].sum() / n_real)
@@ -306,6 +180,9 @@ def make_private_discriminator(discriminator, *, lr: float, noise_multiplier: fl
 
     Noise comes from ``noise_generator`` (reproducible); ``secure_mode`` stays off, see the
     docs for that trade-off."""
+    # opacus' own check that every layer has per-sample gradients (no BatchNorm): it names the
+    # layers it refuses, where a wrong module would otherwise give wrong gradients.
+    ModuleValidator.validate(discriminator, strict=True)
     gsm = GradSampleModule(discriminator, batch_first=True, loss_reduction="mean")
     adam = torch.optim.Adam(gsm.parameters(), lr=lr, betas=(0.5, 0.9))
     opt = DPOptimizer(adam, noise_multiplier=noise_multiplier, max_grad_norm=max_grad_norm,
@@ -314,85 +191,8 @@ def make_private_discriminator(discriminator, *, lr: float, noise_multiplier: fl
     return gsm, opt
 
 
-# --------------------------------------------------------------------------- audit
 
-
-def clopper_pearson(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
-    """Two-sided exact binomial interval (each side alpha/2)."""
-    from scipy.stats import beta
-
-    lo = float(beta.ppf(alpha / 2, k, n - k + 1)) if k > 0 else 0.0
-    hi = float(beta.ppf(1 - alpha / 2, k + 1, n - k)) if k < n else 1.0
-    return lo, hi
-
-
-def epsilon_lower_bound(scores_in: np.ndarray, scores_out: np.ndarray, delta: float,
-                        threshold: float) -> float:
-    """95% lower bound on epsilon from a threshold test "score > threshold means member":
-    ``log((TPR_low - delta) / FPR_high)`` with Clopper-Pearson bounds (0 when not positive)."""
-    tpr_lo, _ = clopper_pearson(int((scores_in > threshold).sum()), len(scores_in))
-    _, fpr_hi = clopper_pearson(int((scores_out > threshold).sum()), len(scores_out))
-    if tpr_lo - delta <= 0:
-        return 0.0
-    return max(0.0, math.log((tpr_lo - delta) / fpr_hi))
-
-
-def gradient_canary_audit(*, noise_multiplier: float, trials: int = 2000, max_grad_norm: float = 1.0,
-                          delta: float = 1e-5, batch: int = 32, width: int = 12, seed: int = 0) -> dict:
-    """Empirical membership audit of one DP-SGD critic update as tabgan builds it.
-
-    The adversary knows the critic, the other rows and everything but the noise; it plants a
-    canary row whose gradient is far above the clipping norm, observes the privatized
-    gradient that Adam receives, projects it on the canary's (clipped) gradient after
-    removing the other rows' known contribution, and guesses "member" above a threshold.
-    Half the trials pick the threshold, the other half measure TPR/FPR; the Clopper-Pearson
-    95% bound gives an empirical epsilon lower bound.  Returns it with the claimed epsilon of
-    that update (the accountant's, one step, sampling rate 1).
-    """
-    from ..nn.modules import Discriminator, init_parameters
-
-    torch_gen = torch.Generator().manual_seed(seed)
-    critic = Discriminator(width, (16, 16), 1, dropout=0.0)
-    init_parameters(critic, torch_gen)
-    base = torch.randn(batch, width, generator=torch_gen)
-    canary = 50.0 * torch.ones(1, width)
-    gsm, opt = make_private_discriminator(critic, lr=0.0, noise_multiplier=noise_multiplier,
-                                          max_grad_norm=max_grad_norm, expected_batch_size=batch + 1,
-                                          noise_generator=torch.Generator().manual_seed(seed + 1))
-    params = [p for p in gsm.parameters() if p.requires_grad]
-
-    def privatized(with_canary: bool) -> torch.Tensor:
-        x = torch.cat([base, canary]) if with_canary else base
-        sign = torch.ones(x.shape[0])
-        sign[: batch // 2] = -1.0  # "real" and "fake" terms in one pass, as the critic step
-        opt.zero_grad(set_to_none=True)
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Full backward hook is firing", category=UserWarning)
-            (sign * gsm(x).squeeze(1)).mean().backward()
-        opt.step()
-        return torch.cat([p.grad.reshape(-1) for p in params]) * opt.expected_batch_size
-
-    saved = opt.noise_multiplier
-    opt.noise_multiplier = 0.0
-    clean_out = privatized(False)
-    direction = privatized(True) - clean_out           # the canary's clipped gradient
-    opt.noise_multiplier = saved
-    unit = direction / direction.norm()
-    rng = np.random.default_rng(seed)
-    member = rng.random(trials) < 0.5
-    scores = np.asarray([float((privatized(bool(m)) - clean_out) @ unit) / max_grad_norm for m in member])
-    half = trials // 2
-    cand = np.quantile(scores[:half], np.linspace(0.5, 0.999, 60))
-    best = max(cand, key=lambda t: epsilon_lower_bound(scores[:half][member[:half]],
-                                                       scores[:half][~member[:half]], delta, t))
-    lower = epsilon_lower_bound(scores[half:][member[half:]], scores[half:][~member[half:]], delta, best)
-    claimed = _epsilon(_sgd_rdp(1.0, noise_multiplier, 1), delta) if noise_multiplier > 0 else math.inf
-    return {"epsilon_lower_bound": lower, "epsilon_claimed": claimed, "trials": trials,
-            "noise_multiplier": noise_multiplier, "canary_norm_before_clipping_exceeds": True,
-            "clipped_canary_norm": float(direction.norm())}
-
-
-# --------------------------------------------------------------------------- fit
+# --------------------------------------------------------------------------- the strategy
 
 
 def _public_schema(data, metadata, discrete_columns) -> tuple[Schema, set]:
@@ -409,73 +209,110 @@ def _public_schema(data, metadata, discrete_columns) -> tuple[Schema, set]:
     return schema, nullable_public
 
 
-def fit_private(est, data, metadata=None, discrete_columns=None) -> dict:
-    """The DP branch of :meth:`Synthesizer.fit`; returns the fitted attributes."""
-    n_rows = len(data) if hasattr(data, "__len__") else None
-    check_config(est, n_rows)
-    schema, nullable_public = _public_schema(data, metadata, discrete_columns)
-    _check_budget(est, schema, n_rows)
-    plan = PrivacyPlan.make(float(est.epsilon), float(est.delta), schema, float(est.preprocessing_epsilon_share))
+class PrivateTraining(Training):
+    """Differentially private training (``epsilon`` set): DP-SGD on the critic, everything the
+    encoders need from noisy releases charged to the same budget, and the ledger.
 
-    seq = resolve_seed(est.random_state)
-    s_encode, s_init, s_train, s_sample, s_noise, s_release, s_calibrate = seq.spawn(7)
-    device = resolve_device(est.device)
-    rel = release(data, schema, plan.rho, plan.delta_threshold, numpy_generator(s_release))
-    # "auto" would choose encodings from relations between private columns: under DP it is "modes".
-    encoding = "modes" if est.numeric_encoding == "auto" else est.numeric_encoding
-    built = build(rel, schema, nullable_public=nullable_public, numeric_encoding=encoding)
-    from ..transformers import TableTransformer
-    from ..transformers.numeric import NumericTransformer
+    The hooks (see :mod:`tabgan.training.strategy`) run in the fit's order: ``schema`` refuses
+    what cannot be made private (every problem at once) and plans the budget; ``encode``
+    releases the statistics and builds the encoders from them; ``schedule`` solves the noise
+    multiplier; ``wrap_critic`` gives the critic per-sample gradients and a noisy optimiser
+    whose steps the accountant counts; ``should_stop`` ends training before the budget is
+    exceeded.
+    """
 
-    transformer = TableTransformer.from_state(built.schema, built.transformer_state)
-    floats_np, codes_np = transformer.transform(private_frame(data, built), numpy_generator(s_encode))
-    layout = transformer.layout_
+    seed_names = ("encode", "init", "train", "sample", "noise", "release", "calibrate")
+    private = True
+    d_step = staticmethod(dp_discriminator_step)
+    g_step = staticmethod(dp_generator_step)
 
-    batch, q, epochs, spe = _schedule(est, built.row_count)
-    planned = epochs * spe * int(est.discriminator_steps)
-    sigma = noise_for(q, planned, plan.rdp_preprocessing, plan.epsilon, plan.delta_conversion)
-    if not math.isfinite(sigma):
-        raise PrivacyConfigError("Cannot train with differential privacy:\n  - too few rows for the budget "
-                                 "(no noise multiplier fits); use more rows, a larger epsilon or fewer epochs.")
-    accountant = PrivacyAccountant(plan, q, sigma, planned)
-    logger.info("tabgan DP: q=%.4g, noise multiplier %.4g, %d planned steps", q, sigma, planned)
+    def schema(self, data, metadata, discrete_columns) -> Schema:
+        s = self.settings
+        n_rows = len(data) if hasattr(data, "__len__") else None
+        check_config(s, n_rows)
+        schema, self.nullable_public = _public_schema(data, metadata, discrete_columns)
+        _check_budget(s, schema, n_rows)
+        self.public_schema = schema
+        self.plan = PrivacyPlan.make(float(s.epsilon), float(s.delta), schema, float(s.preprocessing_epsilon_share))
+        return schema
 
-    floats = torch.as_tensor(floats_np, device=device)
-    codes = torch.as_tensor(codes_np, device=device)
-    # Noisy frequencies only, of the conditional-vector columns (wide categoricals are not).
-    cond_probs = layout.of_conditioned(built.level_probs)
-    sampler = ConditionalSampler(cond_probs, device)
-    sampler.codes = codes[:, torch.as_tensor(layout.conditioned)]  # for cond_from_rows; no counts taken
+    def encode(self, data, schema: Schema, seeds: dict) -> Encoded:
+        """Encoders built from noisy releases only; the calibration's targets too."""
+        plan = self.plan
+        self.released = release(data, schema, plan.rho, plan.delta_threshold, numpy_generator(seeds["release"]))
+        # "auto" would choose encodings from relations between private columns: under DP it is "modes".
+        encoding = "modes" if self.settings.numeric_encoding == "auto" else self.settings.numeric_encoding
+        built = build(self.released, schema, nullable_public=self.nullable_public, numeric_encoding=encoding)
+        transformer = TableTransformer.from_state(built.schema, built.transformer_state)
+        floats, codes = transformer.transform(private_frame(data, built), numpy_generator(seeds["encode"]))
+        level_iter = iter(built.level_probs)
+        targets = [col.mode_probs_ if isinstance(col, NumericTransformer) else next(level_iter)
+                   for col in transformer.columns_]
+        # No exact row count under DP: it is a fact of the private table.
+        return Encoded(built.schema, transformer, floats, codes, built.level_probs, targets, None, None,
+                       built.row_count)
 
-    def private_critic(discriminator):
-        return make_private_discriminator(
-            discriminator, lr=est.setting("discriminator_lr"), noise_multiplier=sigma,
-            max_grad_norm=float(est.max_grad_norm), expected_batch_size=max(1, int(round(q * built.row_count)) + batch),
-            noise_generator=torch_generator(s_noise, device))
+    def schedule(self, encoded: Encoded) -> Schedule:
+        plan, s = self.plan, self.settings
+        batch, q, epochs, spe = _schedule(s, encoded.row_count)
+        planned = epochs * spe * int(s.discriminator_steps)
+        sigma = noise_for(q, planned, plan.rdp_preprocessing, plan.epsilon, plan.delta_conversion)
+        if not math.isfinite(sigma):
+            raise PrivacyConfigError("Cannot train with differential privacy:\n  - too few rows for the budget "
+                                     "(no noise multiplier fits); use more rows, a larger epsilon or fewer epochs.")
+        self._accountant = PrivacyAccountant(plan, q, sigma, planned)
+        self.expected_batch = max(1, int(round(q * encoded.row_count)) + batch)
+        logger.info("tabgan DP: q=%.4g, noise multiplier %.4g, %d planned steps", q, sigma, planned)
+        return Schedule(batch, 1, epochs, spe)
 
-    state = est._training_state(layout, sampler, floats, codes, pac=1, batch=batch, device=device, s_init=s_init,
-                                s_train=s_train, gp_weight=0.0, privacy=accountant, private_critic=private_critic)
-    generator, gsm, head = state.generator, state.discriminator, state.head
-    history, callbacks = est._callbacks()
-    d_steps = int(est.discriminator_steps)
-    done = train(state, epochs, spe, callbacks, d_step=dp_discriminator_step, g_step=dp_generator_step,
-                 should_stop=lambda: not accountant.can_step(d_steps))
-    generator.eval()
-    sampler_out = ConditionalSampler(cond_probs, device)
-    # Calibration targets from the releases only: noisy level frequencies and mode shares.
-    level_iter = iter(built.level_probs)
-    targets = [col.mode_probs_ if isinstance(col, NumericTransformer) else next(level_iter)
-               for col in transformer.columns_]
-    calibration = est._fit_calibration(generator, sampler_out, built.level_probs, head, transformer, device, targets,
-                                       s_calibrate)
-    ledger = accountant.ledger(rel, plan_releases(schema), float(est.max_grad_norm))
-    if ledger["epsilon"] > plan.epsilon or ledger["delta"] > plan.delta * (1 + 1e-12):  # pragma: no cover
-        raise RuntimeError(f"privacy ledger {ledger['epsilon']}, {ledger['delta']} exceeds the target")
-    return {
-        "schema_": built.schema, "transformer_": transformer, "generator_": generator,
-        "discriminator_": gsm._module, "sampler_": sampler_out, "level_probs_": built.level_probs, "head_": head, "calibration_": calibration,
-        "dependencies_": None, "history_": history, "privacy_spent_": ledger, "device_": device, "epochs_": done,
-        "n_features_in_": len(built.schema), "feature_names_in_": np.asarray(built.schema.names, dtype=object),
-        "_sample_entropy": int(s_sample.generate_state(1, dtype=np.uint64)[0]), "_sample_calls": 0,
-        "_dp_release": rel,
-    }
+    def sampler(self, cond_probs: list, cond_codes: torch.Tensor, device) -> ConditionalSampler:
+        """Noisy frequencies only; the rows' codes serve ``cond_from_rows`` (no counts taken)."""
+        sampler = ConditionalSampler(cond_probs, device)
+        sampler.codes = cond_codes
+        return sampler
+
+    def gradient_penalty(self) -> float:
+        return 0.0
+
+    def wrap_critic(self, discriminator, device, seeds: dict):
+        """opacus' per-sample gradients and a noisy optimiser; each step is counted by the
+        accountant through the optimiser's step hook."""
+        acc = self._accountant
+        gsm, opt = make_private_discriminator(
+            discriminator, lr=self.settings.discriminator_lr, noise_multiplier=acc.noise_multiplier,
+            max_grad_norm=float(self.settings.max_grad_norm), expected_batch_size=self.expected_batch,
+            noise_generator=torch_generator(seeds["noise"], device))
+        opt.attach_step_hook(lambda _optimizer: acc.count_step())
+        return gsm, opt
+
+    def unwrap_critic(self, critic):
+        return critic._module
+
+    @property
+    def accountant(self) -> PrivacyAccountant:
+        return self._accountant
+
+    def should_stop(self):
+        acc, d_steps = self._accountant, int(self.settings.discriminator_steps)
+        return lambda: not acc.can_step(d_steps)
+
+    def ledger(self, encoded: Encoded) -> dict:
+        plan = self.plan
+        ledger = self._accountant.ledger(self.released, plan_releases(self.public_schema),
+                                         float(self.settings.max_grad_norm))
+        if ledger["epsilon"] > plan.epsilon or ledger["delta"] > plan.delta * (1 + 1e-12):  # pragma: no cover
+            raise RuntimeError(f"privacy ledger {ledger['epsilon']}, {ledger['delta']} exceeds the target")
+        return ledger
+
+    def dp_release(self):
+        return self.released
+
+
+def __getattr__(name: str):
+    # benchmarks/dp_audit.py imports the audit from here; it lives in tabgan.training.audit
+    # (which imports this module, hence the lazy import).
+    if name == "gradient_canary_audit":
+        from .audit import gradient_canary_audit
+
+        return gradient_canary_audit
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
