@@ -58,7 +58,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="tabgan's numeric_encoding (default: its own)",
     )
     p.add_argument(
-        "--out", default=None, help="JSON output (default: benchmarks/results/NAME.json)"
+        "--seed", type=int, default=0, help="tabgan's random_state, fit and sample (default: 0)"
+    )
+    p.add_argument(
+        "--out", default=None,
+        help="JSON output (default: benchmarks/results/NAME.json, NAME-seedS.json for --seed S > 0)",
     )
     p.add_argument(
         "--threads",
@@ -95,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     rows = []
-    out = Path(args.out) if args.out else C.RESULTS_DIR / f"{args.dataset}.json"
+    suffix = f"-seed{args.seed}" if args.seed else ""
+    out = Path(args.out) if args.out else C.RESULTS_DIR / f"{args.dataset}{suffix}.json"
 
     def payload(table: str | None) -> dict:
         return {
@@ -151,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         params = {} if args.tabgan_epochs is None else {"epochs": args.tabgan_epochs}
         if args.numeric_encoding is not None:
             params["numeric_encoding"] = args.numeric_encoding
-        synthetic, info, _ = C.run_tabgan(train, meta, n=n, **params)
+        synthetic, info, _ = C.run_tabgan(train, meta, n=n, random_state=args.seed, **params)
         note = ", ".join(f"{k} {v}" for k, v in params.items())
         print(f"  tabgan: fit {info['fit_s']:.1f} s, sample {info['sample_s']:.1f} s", flush=True)
         add(C.score("tabgan", train, holdout, synthetic, meta, fit_s=info["fit_s"],
