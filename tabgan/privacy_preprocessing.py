@@ -481,13 +481,22 @@ def build(rel: dict, schema: Schema, *, nullable_public: set | frozenset = froze
 
 def private_frame(data: pd.DataFrame, built: Built) -> pd.DataFrame:
     """A copy of ``data`` whose unreleased category values are replaced, row by row, by the
-    pooled level (or the most frequent released level), so the encoders see known levels only."""
+    pooled level (or the most frequent released level), so the encoders see known levels only.
+
+    A missing value in a discrete column that the releases (or the public metadata) give no
+    missing level becomes the column's first level: the missing share was released as (about)
+    zero, so the model has no level for it.
+    """
     out = data.copy()
     for spec in built.schema:
-        if not spec.is_discrete or spec.kind == "boolean" or spec.public.get("categories"):
+        if not spec.is_discrete:
             continue
-        s = out[spec.name].astype("object") if isinstance(out[spec.name].dtype, pd.CategoricalDtype) \
-            else out[spec.name]
-        known = _level_codes(s, list(spec.categories)) >= 0
-        out[spec.name] = s.where(known, built.fallback[spec.name]) if not known.all() else s
+        if spec.kind != "boolean" and not spec.public.get("categories"):
+            s = out[spec.name].astype("object") if isinstance(out[spec.name].dtype, pd.CategoricalDtype) \
+                else out[spec.name]
+            known = _level_codes(s, list(spec.categories)) >= 0
+            out[spec.name] = s.where(known, built.fallback[spec.name]) if not known.all() else s
+        missing = out[spec.name].isna()
+        if not spec.nullable and spec.categories and missing.any():
+            out[spec.name] = out[spec.name].where(~missing, spec.categories[0])
     return out

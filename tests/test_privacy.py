@@ -235,3 +235,20 @@ def test_auto_encoding_reads_no_relation_between_private_columns():
     df = pd.DataFrame({"x": x, "y": 2 * x + 1})
     model = Synthesizer(epsilon=3.0, delta=1e-5, numeric_encoding="auto", **SMALL).fit(df)
     assert {c.encoding_ for c in model.transformer_.columns_} == {"modes"}
+
+
+def test_a_missing_value_without_a_released_missing_level_becomes_the_first_level(private_frame, dp_model):
+    """Documented behaviour of privacy_preprocessing.private_frame: a column whose released
+    missing share is about zero has no missing level, and its few missing values become its first
+    level (the categorical encoder refuses values that are not levels)."""
+    from tabgan.privacy_preprocessing import private_frame as to_private
+
+    frame = private_frame.copy()
+    frame.loc[frame.index[:2], "grade"] = None  # two rows: far below the release's noise
+    schema, nullable_public = privacy._public_schema(frame, METADATA, None)
+    built = build(dp_model._dp_release, schema, nullable_public=nullable_public)
+    grade = next(s for s in built.schema if s.name == "grade")
+    assert not grade.nullable
+    out = to_private(frame, built)
+    assert out["grade"].iloc[:2].tolist() == [grade.categories[0]] * 2
+    assert out["grade"].notna().all() and frame["grade"].isna().sum() == 2  # the input is not modified

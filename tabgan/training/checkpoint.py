@@ -13,12 +13,13 @@ during a checkpoint leaves the previous one) and read with ``weights_only=True``
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from ..exceptions import InvalidDataError, ModelFileError
+from ..exceptions import InvalidDataError, ModelFileError, TabganWarning
 from ..persistence import read_model_file, write_model_file
 from .callbacks import Callback, EpochRecord
 
@@ -132,7 +133,14 @@ class CheckpointCallback(Callback):
 
 
 def restore(state, meta: dict, states: dict, history: list, selector=None) -> int:
-    """Load a checkpoint into a freshly built training state; returns the epochs already done."""
+    """Load a checkpoint into a freshly built training state; returns the epochs already done.
+
+    The training random stream is restored too, so that a resumed fit continues exactly as an
+    uninterrupted one. A checkpoint written on another device type (CUDA against CPU) holds a
+    stream state this device cannot take: training then goes on from the fit's seed, with a
+    :class:`~tabgan.exceptions.TabganWarning` saying that its samples will differ from an
+    uninterrupted fit's.
+    """
     device = state.device
     try:
         state.generator.load_state_dict(states["generator"])
@@ -141,8 +149,12 @@ def restore(state, meta: dict, states: dict, history: list, selector=None) -> in
         state.opt_d.load_state_dict(states["opt_d"])
         try:
             state.rng.set_state(states["rng"])
-        except RuntimeError:  # written on another device type: the stream restarts from the fit's seed
-            pass
+        except RuntimeError:
+            warnings.warn(
+                f"The checkpoint's random stream was written on another device type and cannot be restored on "
+                f"{device}: training goes on from the fit's seed, so the model will differ from one fitted "
+                "without interruption (resume on the device type the checkpoint was written on to avoid this).",
+                TabganWarning, stacklevel=3)
         if selector is not None and meta.get("selector") and "best_generator" in states:
             selector.best_state = {k: v.to(device) for k, v in states["best_generator"].items()}
             selector.best_score = float(meta["selector"]["best_score"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..exceptions import InvalidDataError
 from ..schema import ColumnSpec
 from .base import Span, object_array, restore_dtype
 
@@ -53,12 +54,25 @@ class CategoricalTransformer:
         return pd.Categorical(values, categories=self.categories_).codes.astype(np.int64)
 
     def transform(self, series: pd.Series, rng: np.random.Generator | None = None):
-        """Return an empty float block (n, 0) and the level codes (n, 1)."""
+        """Return an empty float block (n, 0) and the level codes (n, 1).
+
+        Missing values take the missing level. A value that is not a level (or a missing value
+        in a column without a missing level) is refused: it used to become level 0 silently.
+
+        Raises
+        ------
+        InvalidDataError
+            Values that are not among the column's levels.
+        """
         codes = self.codes_of(series)
         if self.has_missing_level_:
             codes = np.where(codes < 0, len(self.categories_), codes)
-        else:
-            codes = np.where(codes < 0, 0, codes)
+        elif (codes < 0).any():
+            unknown = pd.unique(series[codes < 0].astype("object"))
+            raise InvalidDataError(
+                f"Column {self.spec.name!r} holds {int((codes < 0).sum())} value(s) that are not among its "
+                f"{len(self.categories_)} levels (for example {list(unknown[:5])}), and it has no level for "
+                "missing values. Add them to the column's categories in the metadata, or drop those rows.")
         return np.zeros((len(codes), 0), dtype=np.float32), codes[:, None]
 
     def inverse_transform(self, floats: np.ndarray, codes: np.ndarray) -> pd.Series:

@@ -1,0 +1,36 @@
+"""The categorical transformer: levels as codes, missing values as a level of their own, and
+values that are not levels refused (they used to become level 0 silently)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tabgan.exceptions import InvalidDataError
+from tabgan.schema import ColumnSpec
+from tabgan.transformers.categorical import CategoricalTransformer
+
+
+def _transformer(nullable: bool) -> CategoricalTransformer:
+    spec = ColumnSpec.from_dict({"name": "g", "kind": "categorical", "categories": ["a", "b"],
+                                 "nullable": nullable, "dtype": "object"})
+    return CategoricalTransformer(spec).fit(pd.Series(["a", "b"]))
+
+
+def test_missing_values_take_the_last_level_of_a_nullable_column():
+    _, codes = _transformer(nullable=True).transform(pd.Series(["b", None, "a"], dtype=object))
+    assert codes[:, 0].tolist() == [1, 2, 0]
+
+
+def test_a_value_that_is_not_a_level_is_refused_with_the_fix():
+    tt = _transformer(nullable=False)
+    with pytest.raises(InvalidDataError, match=r"'g' holds 2 value\(s\) that are not among its 2 levels.*'c'.*"
+                                               r"categories in the metadata"):
+        tt.transform(pd.Series(["a", "c", None], dtype=object))
+
+
+def test_codes_decode_back_to_the_values():
+    tt = _transformer(nullable=True)
+    values = pd.Series(["a", None, "b", "b"], dtype=object)
+    _, codes = tt.transform(values)
+    back = tt.inverse_transform(np.zeros((4, 0), np.float32), codes)
+    assert back.tolist() == ["a", None, "b", "b"]
