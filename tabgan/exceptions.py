@@ -1,10 +1,13 @@
 """Exception and warning classes raised by tabgan.
 
 Every class subclasses a built-in (``ValueError``, ``AttributeError``) so that code written
-against scikit-learn conventions catches them without importing tabgan.
+against scikit-learn conventions catches them without importing tabgan; ``NotFittedError`` is
+a subclass of scikit-learn's own.
 """
 
 from __future__ import annotations
+
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
 __all__ = [
     "NotFittedError",
@@ -16,8 +19,9 @@ __all__ = [
 ]
 
 
-class NotFittedError(ValueError, AttributeError):
-    """Raised when a method that needs a fitted model is called before ``fit``."""
+class NotFittedError(_SklearnNotFittedError):
+    """Raised when a method that needs a fitted model is called before ``fit`` (a
+    ``ValueError`` and an ``AttributeError``, as scikit-learn's, which it subclasses)."""
 
 
 class InvalidDataError(ValueError):

@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+from sklearn.utils.validation import check_is_fitted
 
 from ._version import __version__
 from ._io import check_output_path, write_frames
@@ -236,12 +238,17 @@ class Synthesizer(BaseEstimator):
         for attr in ("_sample_entropy", "_sample_calls", "_dp_release"):
             self.__dict__.pop(attr, None)
 
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "generator_")
+
     def _check_fitted(self) -> None:
-        if not hasattr(self, "generator_"):
+        try:
+            check_is_fitted(self)
+        except SklearnNotFittedError:
             raise NotFittedError(
                 "This Synthesizer is not fitted yet; call fit(df) first or load a saved model with "
                 "Synthesizer.load(path)."
-            )
+            ) from None
 
     # ------------------------------------------------------------------ fit
     def setting(self, name: str):
