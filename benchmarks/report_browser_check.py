@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-SECTIONS = ["summary", "column-shapes", "distributions", "statistics", "pair-trends", "heatmaps", "coverage",
-            "utility", "privacy", "dp-ledger", "model", "schema"]
+SECTIONS = ["summary", "column-shapes", "distributions", "statistics", "pair-trends", "heatmaps", "hierarchy",
+            "level-rules", "coverage", "support", "utility", "privacy", "dp-ledger", "model", "schema"]
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--remote-debugging-pipe"]

@@ -20,7 +20,16 @@ import pandas as pd
 from .._version import __version__
 from ..schema import numeric_values
 from . import _plots
-from .metrics import ASSOCIATION_THRESHOLD, CORRELATION_THRESHOLD
+from .metrics import (
+    ASSOCIATION_THRESHOLD,
+    CORRELATION_THRESHOLD,
+    HIERARCHY_MAX_INTEGER_LEVELS,
+    HIERARCHY_MIN_CRAMERS_V,
+    HIERARCHY_MIN_SHARE,
+    LEVEL_RULE_MIN_ROWS,
+    SUPPORT_MAX_LEVELS,
+    SUPPORT_NEIGHBOURS,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .report import FidelityReport
@@ -31,6 +40,8 @@ WORST_PAIRS = 20
 LOST_RATIO = 0.5
 #: ... below this share "weakened", above its inverse "stronger".
 WEAKENED_RATIO = 0.8
+#: Hierarchy section: at most this many dependencies and level-wise implications are listed (worst first).
+MAX_HIERARCHY_ROWS = 20
 #: Levels unseen in the synthetic column are named up to this many.
 MAX_UNSEEN_NAMED = 5
 _NS_PER_DAY = 86_400e9
@@ -126,7 +137,8 @@ def render(report: "FidelityReport") -> str:
     cols = report.column_details
     pairs = report.pair_details
     parts = [_summary(report, scores), _column_section(report, cols), _statistics_section(report),
-             _pair_section(report, pairs), _coverage_section(cols), _utility_section(report),
+             _pair_section(report, pairs), _hierarchy_section(report, scores), _coverage_section(cols),
+             _support_section(report, scores), _utility_section(report),
              _privacy_section(report, scores), _model_section(report), _schema_section(report)]
     computed_here = _computing_seconds(report.timings) - before
     report.timings["html"] = max(time.perf_counter() - start - computed_here, 0.0)
@@ -163,7 +175,10 @@ def _model_line(report: "FidelityReport") -> str:
 def _summary(report: "FidelityReport", s: dict) -> str:
     sizes = report.sizes
     cards = [_card(s["quality"], "quality (SDMetrics)"), _card(s["column_shapes"], "column shapes"),
-             _card(s["pair_trends"], "pair trends")]
+             _card(s["pair_trends"], "pair trends"), _card(s["alpha_precision"], "alpha-precision (realism)"),
+             _card(s["beta_recall"], "beta-recall (coverage)")]
+    if s["hierarchy_pairs"]:
+        cards.append(_card(s["hierarchy_consistency"], f"hierarchy consistency (lowest of {s['hierarchy_pairs']})"))
     if "ml_efficacy_synthetic" in s:
         cards.append(_card(s["ml_efficacy_synthetic"], f"ML efficacy ({s['ml_efficacy_metric']}), "
                            f"real: {fmt(s['ml_efficacy_real'])}"))
@@ -407,6 +422,65 @@ def _pair_section(report: "FidelityReport", pairs: pd.DataFrame) -> str:
     return _section("pair-trends", f"Column pair trends: {fmt(s['pair_trends'])}", explain, body)
 
 
+# ------------------------------------------------------------------------------------ hierarchy
+
+
+def _hierarchy_section(report: "FidelityReport", s: dict) -> str:
+    details = report.hierarchy
+    pairs, rules = details["pairs"], details["rules"]
+    explain = ("Does every synthetic row respect the hierarchies of the real table? Some discrete columns "
+               "(almost) determine others: a postal code its city, an education level its number of years. Such "
+               "a pair is found in the real table when its Cramér's V is at least "
+               f"{HIERARCHY_MIN_CRAMERS_V} or when at least {HIERARCHY_MIN_SHARE:.0%} of the rows have the parent "
+               "value that their child value usually has (child values seen only once are left out, and a "
+               "column with (nearly) one row per value does not count). Categorical and boolean columns take "
+               f"part, and integer columns with at most {HIERARCHY_MAX_INTEGER_LEVELS} distinct values; a "
+               "missing value is a value of its own. The consistency of a pair is the share of synthetic rows "
+               "whose (child, parent) combination occurs in the real table: 1 is best, and a synthesizer that "
+               "ignores the dependency scores about as low as a random combination would.")
+    if len(pairs):
+        worst = pairs.sort_values("synthetic_consistency", kind="stable").head(MAX_HIERARCHY_ROWS)
+        body = (f"<p>Hierarchy consistency: <b>{fmt(s['hierarchy_consistency'])}</b>, the lowest over the "
+                f"{len(pairs)} {'dependency' if len(pairs) == 1 else 'dependencies'} found in the real table.</p>"
+                + _table(["child", "parent", "real Cramér's V", "real share", "synthetic share",
+                          "synthetic consistency"],
+                         [[r.child + (" (both ways)" if r.mutual else ""), r.parent, r.real_cramers_v,
+                           r.real_share, r.synthetic_share, r.synthetic_consistency]
+                          for r in worst.itertuples(index=False)],
+                         ["bad" if r.synthetic_consistency < 0.9 else "warn" if r.synthetic_consistency < 0.99
+                          else "" for r in worst.itertuples(index=False)])
+                + '<p class="caption">Real share: the share of real rows whose parent is the one their child '
+                  "value usually has; synthetic share: the same share among the synthetic rows, with the real "
+                  "table's usual parents; synthetic consistency: the share of synthetic rows whose combination "
+                  "occurs in the real table. \"Both ways\": each column determines the other.</p>")
+    else:
+        body = "<p>No dependency found: no pair of discrete columns determines one another in the real table.</p>"
+    body += '<h3 id="level-rules">Level-wise implications</h3>'
+    if len(rules):
+        worst = rules.sort_values("synthetic_share", kind="stable", na_position="last").head(MAX_HIERARCHY_ROWS)
+        more = (f" (the {MAX_HIERARCHY_ROWS} worst of {len(rules)} shown)" if len(rules) > MAX_HIERARCHY_ROWS else "")
+        body += (f"<p>Share of synthetic rows that keep the implied value: <b>{fmt(s['level_rule_consistency'])}</b>, "
+                 f"over the synthetic rows of every rule's child value; {len(rules)} rules{more}.</p>"
+                 + _table(["child", "child value", "parent", "implied parent value", "real rows", "real share",
+                           "synthetic rows", "synthetic share"],
+                          [[r.child, _plots._short(r.child_level, 28), r.parent, _plots._short(r.parent_level, 28),
+                            r.real_rows, r.real_share, r.synthetic_rows, r.synthetic_share]
+                           for r in worst.itertuples(index=False)],
+                          ["bad" if r.synthetic_share < 0.9 else "warn" if r.synthetic_share < 0.99 else ""
+                           for r in worst.itertuples(index=False)])
+                 + '<p class="caption">A rule is a child value seen in at least '
+                   f"{LEVEL_RULE_MIN_ROWS} real rows, at least {HIERARCHY_MIN_SHARE:.0%} of which have one parent "
+                   "value, more often than chance allows (a binomial test against that parent value's share of all "
+                   "rows, p &lt; 0.001), in a pair of columns that is not a dependency as a whole: in census data, "
+                   "the relationship \"Husband\" implies the sex \"Male\" while \"Not-in-family\" goes with "
+                   "both. Synthetic share: the share of synthetic rows with the child value that have the implied "
+                   "parent value (– when no synthetic row has the child value).</p>")
+    else:
+        body += "<p>No level-wise implication found in the pairs that are not dependencies as a whole.</p>"
+    title = ("Hierarchies: " + fmt(s["hierarchy_consistency"])) if len(pairs) else "Hierarchies"
+    return _section("hierarchy", title, explain, body)
+
+
 # ------------------------------------------------------------------------------------- coverage
 
 
@@ -421,6 +495,50 @@ def _coverage_section(cols: pd.DataFrame) -> str:
     body = _table(["column", "kind", "category coverage", "range coverage", "boundary adherence",
                    "real missing", "synthetic missing", "missing similarity"], rows)
     return _section("coverage", "Coverage, boundaries and missing values", explain, body)
+
+
+# -------------------------------------------------------------------------------- support (α, β)
+
+
+def _support_section(report: "FidelityReport", s: dict) -> str:
+    sup = report.support
+    explain = ("Are the synthetic rows realistic, and do they cover every kind of real row? Alpha-precision and "
+               "beta-recall (Alaa et al., ICML 2022) look at whole rows rather than single columns or pairs. The "
+               "alpha-support of the real rows is their most typical region holding a share alpha of them; "
+               "alpha-precision asks which share of the synthetic rows falls inside it, for every alpha from 0 to "
+               "1. A synthetic table from the real distribution puts a share alpha of its rows there; too many "
+               "(rows piled on the most typical values) or too few (implausible rows) both count. Beta-recall "
+               "asks the converse: the share of real rows with a synthetic row close by, in the synthetic "
+               "table's most typical region holding a share beta of it. Each summary is 1 minus twice the area "
+               "between its curve and the diagonal: 1 is best, 0 worst.")
+    if np.isnan(sup["alpha_precision"]):
+        return _section("support", "Realism and coverage: alpha-precision and beta-recall", explain,
+                        _notes([f"The tables are too small ({sup['n_rows']} rows) for these figures."]))
+    rows = [["alpha-precision (integrated)", s["alpha_precision"], "synthetic rows as typical as real ones"],
+            ["beta-recall (integrated)", s["beta_recall"], "real rows of every kind have synthetic neighbours"],
+            ["real rows with a synthetic row nearby", s["real_rows_covered"], "beta-recall at beta = 1"]]
+    body = (_table(["figure", "value", "what 1 means"], rows)
+            + _figure(_plots.support_curves(sup["levels"], sup["precision_curve"], sup["recall_curve"]),
+                      "alpha-precision and beta-recall curves",
+                      "Left: the share of synthetic rows inside the real alpha-support (orange) against alpha; "
+                      "right: the share of real rows covered by the synthetic beta-support against beta. The "
+                      "dashed diagonal is a table drawn from the real distribution; the shaded area between the "
+                      "curve and the diagonal is what the summary counts. A precision curve below the diagonal "
+                      "means implausible rows, above it rows piled on the most typical values; a recall curve "
+                      "that stays low means kinds of real rows the synthetic table never produces (mode "
+                      "collapse).")
+            + f"<p>How it is computed: {sup['n_rows']:,} rows of each table (a seeded random draw) are put in one "
+              "numeric space: each numeric or datetime column standardised with the real mean and standard "
+              "deviation (a missing value at the mean, plus a 0/1 missing column), each categorical column one-hot "
+              f"(its {SUPPORT_MAX_LEVELS} most frequent real values, the rest together; missing is a value). The "
+              "space is then whitened with the real rows' covariance, so that a combination the real rows never "
+              "show (an education level with another level's years) lies far away. A support is a ball around the "
+              "centre of its table's rows, holding the share alpha (or beta) of them. A real row counts as "
+              "covered when its closest synthetic row is nearer than its "
+              f"{SUPPORT_NEIGHBOURS}th-closest real row. The original method learns the space with a neural "
+              "network (a one-class embedding); this fixed, whitened space is a simpler stand-in, so compare "
+              "these figures between synthetic tables of one real table rather than with published ones.</p>")
+    return _section("support", "Realism and coverage: alpha-precision and beta-recall", explain, body)
 
 
 # -------------------------------------------------------------------------------------- utility

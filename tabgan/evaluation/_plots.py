@@ -427,3 +427,22 @@ def dcr_histogram(to_train: np.ndarray, to_holdout: np.ndarray | None) -> str:
     ax.set_ylabel("synthetic rows")
     ax.legend(loc="upper right", frameon=False)
     return to_base64(fig)
+
+
+@_styled
+def support_curves(levels: np.ndarray, precision: np.ndarray, recall: np.ndarray) -> str:
+    """alpha-precision and beta-recall curves against the diagonal (the real distribution's)."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.3), layout="constrained")
+    for ax, curve, name, letter in ((axes[0], precision, "alpha-precision", "α"),
+                                    (axes[1], recall, "beta-recall", "β")):
+        ax.plot([0, 1], [0, 1], color="black", linestyle="--", linewidth=1, label="ideal (real distribution)")
+        ax.plot(levels, curve, color=SYNTH_COLOR, linewidth=2, label="synthetic table")
+        ax.fill_between(levels, levels, curve, color=SYNTH_COLOR, alpha=0.2)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel(f"{letter} (share of the {'real' if letter == 'α' else 'synthetic'} rows in the support)")
+        ax.set_ylabel(name)
+        ax.set_aspect("equal")
+        ax.legend(loc="upper left", frameon=False)
+    return to_base64(fig)

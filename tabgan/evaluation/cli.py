@@ -78,12 +78,22 @@ def cmd_report(args: argparse.Namespace) -> int:
         Path(args.json).write_text(json.dumps(scores, indent=2, default=float), encoding="utf-8")
     lines = [f"{key:28s} {value:.4f}" for key, value in scores.items()
              if isinstance(value, float) and key in _HEADLINE]
+    n_pairs = scores["hierarchy_pairs"]
+    if n_pairs:
+        lines.append(f"{'hierarchy_consistency':28s} {scores['hierarchy_consistency']:.4f} "
+                     f"(lowest of {n_pairs} {'dependency' if n_pairs == 1 else 'dependencies'})")
+    else:
+        lines.append(f"{'hierarchy_consistency':28s} no dependency found")
+    if scores["level_rules"]:
+        lines.append(f"{'level_rule_consistency':28s} {scores['level_rule_consistency']:.4f} "
+                     f"({scores['level_rules']} level-wise implications)")
     sys.stdout.write("\n".join(lines) + f"\nwrote {args.out}\n")
     return 0
 
 
-_HEADLINE = ("quality", "column_shapes", "pair_trends", "pair_trends_all_pairs", "ml_efficacy_synthetic",
-             "ml_efficacy_real", "detection_auc", "dcr_share_closer_to_train", "exact_copies", "privacy_epsilon")
+_HEADLINE = ("quality", "column_shapes", "pair_trends", "pair_trends_all_pairs", "alpha_precision", "beta_recall",
+             "ml_efficacy_synthetic", "ml_efficacy_real", "detection_auc", "dcr_share_closer_to_train",
+             "exact_copies", "privacy_epsilon")
 
 
 def run_report(argv: Sequence[str]) -> int:

@@ -37,6 +37,10 @@ __all__ = [
     "detection_auc",
     "dcr",
     "dcr_distances",
+    "alpha_precision_beta_recall",
+    "support_features",
+    "hierarchy_consistency",
+    "summarise_hierarchy",
     "CORRELATION_THRESHOLD",
     "ASSOCIATION_THRESHOLD",
 ]
@@ -830,3 +834,412 @@ def summarise_dcr(d: Mapping[str, Any]) -> dict[str, float]:
         out["dcr_share_closer_to_train"] = float(closer.mean())
         out["dcr_holdout_median"] = float(np.median(hold))
     return out
+
+
+# --------------------------------------------------------------------------- alpha-precision, beta-recall
+
+#: Rows drawn (seeded) from each table, the same number from both, for alpha-precision and
+#: beta-recall: the nearest-neighbour searches cost rows squared times features.
+SUPPORT_MAX_ROWS = 3000
+#: k of the real rows' k-nearest-neighbour balls in beta-recall (Naeem et al. 2020, "Reliable
+#: fidelity and diversity metrics for generative models", use 5 for their coverage).
+SUPPORT_NEIGHBOURS = 5
+#: The alpha (and beta) levels on which both curves are evaluated: 0, 0.025, ..., 1.
+SUPPORT_LEVELS = np.linspace(0.0, 1.0, 41)
+#: One-hot columns per discrete column: its most frequent real levels; the rest share one column.
+SUPPORT_MAX_LEVELS = 32
+#: Whitening floors each eigenvalue of the real covariance at this share of the largest, so that
+#: directions in which the real rows do not vary at all (a one-hot block sums to a constant;
+#: education determines education-num) weigh much, but not infinitely.
+WHITEN_FLOOR = 1e-2
+
+
+def support_features(frames: Sequence[pd.DataFrame], schema: Schema, reference: pd.DataFrame) -> list[np.ndarray]:
+    """Standardised feature matrices of mixed-type tables, fitted on ``reference``.
+
+    Numeric and datetime columns: ``(x - mean) / std`` of the reference's values (datetimes as
+    nanoseconds); a missing or infinite value becomes 0 (the mean), and a 0/1 indicator column of
+    missing values is added when any frame has one.  Discrete columns: one-hot over the
+    reference's :data:`SUPPORT_MAX_LEVELS` most frequent levels (missing is a level) and one column
+    for every other value, each scaled by ``1/sqrt(2)``, so that two rows that differ in one category
+    are at distance 1, as two rows one standard deviation apart in a numeric column.
+
+    Returns
+    -------
+    list of ndarray
+        One float64 matrix of shape (len(frame), n_features) per frame.
+    """
+    blocks: list[list[np.ndarray]] = [[] for _ in frames]
+    for spec in schema:
+        if spec.kind in _NUMERIC:
+            values = []
+            for f in frames:
+                v = _numeric(f, spec)
+                values.append(np.where(np.isfinite(v), v, np.nan))
+            ref = _numeric(reference, spec)
+            ref = ref[np.isfinite(ref)]
+            mean = float(ref.mean()) if len(ref) else 0.0
+            std = float(ref.std()) if len(ref) > 1 else 0.0
+            std = std if std > 0 else 1.0
+            indicator = any(np.isnan(v).any() for v in values)
+            for block, v in zip(blocks, values):
+                block.append(np.nan_to_num((v - mean) / std, nan=0.0)[:, None])
+                if indicator:
+                    block.append(np.isnan(v).astype(float)[:, None])
+        else:
+            (*codes, ref_codes), levels = _codes(*(f[spec.name] for f in frames), reference[spec.name])
+            # Missing (-1) is a level of its own: shift every code by one.
+            counts = np.bincount(ref_codes + 1, minlength=len(levels) + 1)
+            kept = np.argsort(-counts, kind="stable")[:SUPPORT_MAX_LEVELS]
+            kept = kept[counts[kept] > 0]
+            column = np.full(len(levels) + 1, len(kept), dtype=np.int64)  # every other value: the last column
+            column[kept] = np.arange(len(kept))
+            for block, c in zip(blocks, codes):
+                one_hot = np.zeros((len(c), len(kept) + 1))
+                one_hot[np.arange(len(c)), column[c + 1]] = 1.0 / np.sqrt(2.0)
+                block.append(one_hot)
+    return [np.hstack(b) if b else np.empty((len(f), 0)) for b, f in zip(blocks, frames)]
+
+
+def _whitening(reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and matrix ``T`` with ``(x - mean) @ T`` of identity covariance on ``reference``
+    (eigenvalues floored at :data:`WHITEN_FLOOR` times the largest)."""
+    mean = reference.mean(axis=0)
+    centred = reference - mean
+    cov = centred.T @ centred / max(len(reference) - 1, 1)
+    values, vectors = np.linalg.eigh(cov)
+    top = float(values.max()) if len(values) else 0.0
+    floor = WHITEN_FLOOR * top if top > 0 else 1.0
+    return mean, vectors / np.sqrt(np.maximum(values, floor))
+
+
+def _integrated(curve: np.ndarray, levels: np.ndarray) -> float:
+    """``1 - 2 * integral |curve - level|`` (trapezoid rule), clipped to [0, 1]."""
+    gap = np.abs(curve - levels)
+    area = float(np.sum((gap[1:] + gap[:-1]) / 2.0 * np.diff(levels)))
+    return float(np.clip(1.0 - 2.0 * area, 0.0, 1.0))
+
+
+def alpha_precision_beta_recall(
+    real: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    kinds: Mapping[str, str] | Schema | None = None,
+    *,
+    max_rows: int = SUPPORT_MAX_ROWS,
+    n_neighbors: int = SUPPORT_NEIGHBOURS,
+    random_state: int | None = 0,
+) -> dict[str, Any]:
+    """Integrated alpha-precision and beta-recall (Alaa et al., ICML 2022), in a fixed embedding.
+
+    Alaa et al. define the alpha-support of a distribution as its smallest region holding a
+    share alpha of its mass.  **alpha-precision** ``P(alpha)`` is the share of synthetic rows in
+    the real alpha-support, **beta-recall** ``R(beta)`` the share of real rows in the synthetic
+    beta-support; a synthetic table from the real distribution has ``P(alpha) = alpha`` and
+    ``R(beta) = beta``.  The summaries are ``1 - 2 * integral |P(alpha) - alpha| d alpha`` and the
+    same for ``R``: 1 at best, 0 at worst.
+
+    Embedding (a documented simplification): the paper learns a one-class embedding that maps
+    the real rows into a hypersphere; here both tables are put in :func:`support_features`' space
+    (fitted on the real rows) and whitened with the real covariance (:data:`WHITEN_FLOOR`), the
+    linear map that makes the real rows' spread spherical.  Supports are balls around a centre,
+    as in the paper:
+
+    * ``P(alpha)``: share of synthetic rows whose distance to the real rows' mean is at most the
+      alpha-quantile of the real rows' distances to it.
+    * ``R(beta)``: share of real rows (i) whose closest synthetic row lies inside the real row's
+      ball of radius its distance to its ``n_neighbors``-th closest real row, and (ii) whose
+      closest synthetic row lies in the synthetic beta-support: its distance to the synthetic
+      mean is at most the beta-quantile of those distances over the real rows' closest synthetic
+      rows (the estimator of the authors' code).  That code uses ``n_neighbors=1``, with which a
+      table from the real distribution scores about 0.5; 5, as in Naeem et al. 2020's coverage,
+      puts it near 1.
+
+    Parameters
+    ----------
+    real, synthetic : DataFrame
+    kinds : dict or Schema, optional
+        See :func:`resolve_schema`.
+    max_rows : int
+        ``min(max_rows, len(real), len(synthetic))`` rows are drawn (seeded) from each table.
+    n_neighbors : int
+        k of the real rows' k-nearest-neighbour balls.
+    random_state : int, optional
+        Seeds the row draws; the rest is deterministic.
+
+    Returns
+    -------
+    dict
+        ``alpha_precision`` and ``beta_recall`` (the integrated summaries), ``levels`` (the alpha
+        and beta values, :data:`SUPPORT_LEVELS`), ``precision_curve`` and ``recall_curve`` (arrays
+        of P and R at those levels), ``real_rows_covered`` (``R(1)``: share of real rows with a
+        synthetic row inside their ball), ``n_rows`` (rows per table) and ``n_features``.
+        Figures are NaN when a table has fewer than ``n_neighbors + 2`` rows.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    schema = resolve_schema(real, kinds)
+    _check_columns(schema, real=real, synthetic=synthetic)
+    n = min(int(max_rows), len(real), len(synthetic))
+    levels = SUPPORT_LEVELS
+    out: dict[str, Any] = {"levels": levels, "n_rows": n}
+    if n < n_neighbors + 2:
+        nan_curve = np.full(len(levels), np.nan)
+        out.update(alpha_precision=float("nan"), beta_recall=float("nan"), precision_curve=nan_curve,
+                   recall_curve=nan_curve, real_rows_covered=float("nan"), n_features=0)
+        return out
+    rng = np.random.default_rng(random_state)
+    real_part = _sample(real[schema.names], n, rng)
+    synth_part = _sample(synthetic[schema.names], n, rng)
+    r, s = support_features([real_part, synth_part], schema, real_part)
+    mean, transform = _whitening(r)
+    r, s = (r - mean) @ transform, (s - mean) @ transform
+    # alpha-precision: synthetic rows inside the real alpha-ball around the real centre.
+    centre = r.mean(axis=0)
+    real_radii = np.quantile(np.linalg.norm(r - centre, axis=1), levels)
+    synth_to_centre = np.linalg.norm(s - centre, axis=1)
+    precision = (synth_to_centre[:, None] <= real_radii[None, :]).mean(axis=0)
+    # beta-recall: real rows whose closest synthetic row is within their k-NN ball and central.
+    ball = NearestNeighbors(n_neighbors=n_neighbors + 1, algorithm="brute").fit(r).kneighbors(r)[0][:, n_neighbors]
+    to_synth, closest = NearestNeighbors(n_neighbors=1, algorithm="brute").fit(s).kneighbors(r)
+    covered = to_synth[:, 0] <= ball + 1e-6  # sklearn's distances carry rounding of ~1e-8
+    closest_to_centre = np.linalg.norm(s[closest[:, 0]] - s.mean(axis=0), axis=1)
+    synth_radii = np.quantile(closest_to_centre, levels)
+    recall = (covered[:, None] & (closest_to_centre[:, None] <= synth_radii[None, :])).mean(axis=0)
+    out.update(alpha_precision=_integrated(precision, levels), beta_recall=_integrated(recall, levels),
+               precision_curve=precision, recall_curve=recall, real_rows_covered=float(covered.mean()),
+               n_features=int(r.shape[1]))
+    return out
+
+
+# --------------------------------------------------------------------------- hierarchy consistency
+
+#: Integer columns with at most this many distinct real values take part as discrete columns.
+HIERARCHY_MAX_INTEGER_LEVELS = 32
+#: A pair of discrete columns is a dependency when its real Cramér's V is at least this ...
+HIERARCHY_MIN_CRAMERS_V = 0.95
+#: ... or when this share of the real rows have their child level's usual parent level.
+HIERARCHY_MIN_SHARE = 0.99
+#: A level-wise implication needs at least this many real rows of the child level ...
+LEVEL_RULE_MIN_ROWS = 10
+#: ... of which HIERARCHY_MIN_SHARE have one parent level, beyond chance: a binomial test against
+#: that parent level's share of all rows, p below this.
+LEVEL_RULE_MAX_P = 1e-3
+
+_PAIR_COLUMNS = ["child", "parent", "mutual", "real_cramers_v", "real_share", "synthetic_share",
+                 "synthetic_consistency"]
+_RULE_COLUMNS = ["child", "child_level", "parent", "parent_level", "real_rows", "real_share",
+                 "synthetic_rows", "synthetic_share"]
+
+
+def _hierarchy_codes(real: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema) -> dict[str, tuple]:
+    """Codes (missing is a level) of the columns that take part: categorical, boolean, and integer
+    columns with at most :data:`HIERARCHY_MAX_INTEGER_LEVELS` distinct real values."""
+    out = {}
+    for spec in schema:
+        if spec.kind in _DISCRETE:
+            (rc, sc), levels = _codes(real[spec.name], synthetic[spec.name])
+            labels = list(levels)
+        elif spec.kind == "integer":
+            rv, sv = _numeric(real, spec), _numeric(synthetic, spec)
+            if len(np.unique(rv[~np.isnan(rv)])) > HIERARCHY_MAX_INTEGER_LEVELS:
+                continue
+            codes, uniques = pd.factorize(np.r_[rv, sv], sort=True, use_na_sentinel=True)
+            rc, sc = codes[:len(rv)], codes[len(rv):]
+            labels = [int(u) if float(u).is_integer() else float(u) for u in uniques]
+        else:
+            continue
+        n_levels = len(labels)
+        # Missing becomes the last code.
+        rc, sc = np.where(rc < 0, n_levels, rc), np.where(sc < 0, n_levels, sc)
+        out[spec.name] = (rc.astype(np.int64), sc.astype(np.int64), labels + [None])
+    return out
+
+
+def _pair_table(child: np.ndarray, parent: np.ndarray, n_parent: int) -> tuple[np.ndarray, np.ndarray]:
+    """Observed (child, parent) code pairs (as ``child * n_parent + parent``) and their counts."""
+    return np.unique(child * n_parent + parent, return_counts=True)
+
+
+def _usual_parent(keys: np.ndarray, counts: np.ndarray, n_parent: int, n_child: int
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per child code: its rows, the parent code it has most often, and that parent's rows."""
+    child_of = keys // n_parent
+    rows = np.bincount(child_of, weights=counts, minlength=n_child)
+    # Sort by child, then count descending: the first entry of each child is its usual parent.
+    order = np.lexsort((-counts, child_of))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = child_of[order][1:] != child_of[order][:-1]
+    top_parent = np.full(n_child, -1, dtype=np.int64)
+    top_rows = np.zeros(n_child)
+    top_parent[child_of[order][first]] = keys[order][first] % n_parent
+    top_rows[child_of[order][first]] = counts[order][first]
+    return rows, top_parent, top_rows
+
+
+def _sparse_cramers_v(keys: np.ndarray, counts: np.ndarray, n_parent: int, n_child: int) -> float:
+    """Cramér's V (no continuity correction) from the observed pairs, over the observed levels."""
+    child_of, parent_of = keys // n_parent, keys % n_parent
+    row_sums = np.bincount(child_of, weights=counts, minlength=n_child)
+    col_sums = np.bincount(parent_of, weights=counts, minlength=n_parent)
+    r, c = int((row_sums > 0).sum()), int((col_sums > 0).sum())
+    if min(r, c) < 2:
+        return float("nan")
+    n = counts.sum()
+    chi2 = n * (np.sum(counts.astype(float) ** 2 / (row_sums[child_of] * col_sums[parent_of])) - 1.0)
+    return float(np.sqrt(max(chi2, 0.0) / (n * (min(r, c) - 1))))
+
+
+def hierarchy_consistency(
+    real: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    kinds: Mapping[str, str] | Schema | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Near-deterministic dependencies between discrete columns of the real table, and how often
+    the synthetic rows keep them.
+
+    Columns that take part: categorical and boolean ones, and integer columns with at most
+    :data:`HIERARCHY_MAX_INTEGER_LEVELS` distinct real values; a missing value is a level.
+
+    **Column dependencies.**  A pair of columns is one when, in the real table, both have at least
+    two levels and either its Cramér's V is at least :data:`HIERARCHY_MIN_CRAMERS_V`, or one
+    column (the child) maps to one level of the other (the parent) in at least
+    :data:`HIERARCHY_MIN_SHARE` of the rows.  That share, the *real share*, counts the rows whose
+    parent is their child level's most common parent, over the rows of child levels seen at least
+    twice (a level seen once trivially has one parent).  Guards against trivial pairs: the child
+    levels seen at least twice must hold at least half of the rows (for Cramér's V, in both
+    columns: an ID-like column is associated with everything), and the child must cut the errors
+    of always guessing the parent's most common level at least in half.  Each pair is listed once,
+    child first (``mutual`` when each column determines the other, as education and
+    education-num).  Its **synthetic consistency** is the share of synthetic rows whose (child,
+    parent) pair occurs in the real table; its *synthetic share* is the real share's definition
+    applied to the synthetic rows (with the real table's usual parents).
+
+    **Level-wise implications**, for column pairs that are not dependencies as a whole: a child
+    level seen in at least :data:`LEVEL_RULE_MIN_ROWS` real rows, :data:`HIERARCHY_MIN_SHARE` of
+    which have one parent level, beyond chance (binomial test against that parent level's share
+    of the rows, p < :data:`LEVEL_RULE_MAX_P`).  On adult: relationship "Husband" -> sex "Male",
+    while "Not-in-family" goes with both.  The synthetic share is the share of synthetic rows with
+    the child level that have the implied parent level.
+
+    Returns
+    -------
+    dict
+        ``pairs``: DataFrame, one row per dependency: ``child``, ``parent``, ``mutual``,
+        ``real_cramers_v``, ``real_share``, ``synthetic_share``, ``synthetic_consistency``.
+        ``rules``: DataFrame, one row per implication: ``child``, ``child_level``, ``parent``,
+        ``parent_level``, ``real_rows``, ``real_share``, ``synthetic_rows``, ``synthetic_share``
+        (NaN when no synthetic row has the child level).
+    """
+    from scipy.stats import binom
+
+    schema = resolve_schema(real, kinds)
+    _check_columns(schema, real=real, synthetic=synthetic)
+    codes = _hierarchy_codes(real, synthetic, schema)
+    names = list(codes)
+    n_real = len(real)
+    info = {}
+    for name, (rc, _, labels) in codes.items():
+        counts = np.bincount(rc, minlength=len(labels))
+        repeated = counts[counts >= 2].sum() / n_real if n_real else 0.0
+        info[name] = {"width": len(labels), "levels": int((counts > 0).sum()), "repeated": repeated,
+                      "top_share": counts.max() / n_real if n_real else np.nan, "counts": counts}
+
+    def direction(child: str, parent: str) -> dict[str, Any]:
+        """The child -> parent figures of the real table (share over child levels seen twice)."""
+        rc, _, _ = codes[child]
+        rp, _, _ = codes[parent]
+        wp = info[parent]["width"]
+        keys, counts = _pair_table(rc, rp, wp)
+        rows, top_parent, top_rows = _usual_parent(keys, counts, wp, info[child]["width"])
+        multi = rows >= 2
+        share = float(top_rows[multi].sum() / rows[multi].sum()) if multi.any() else float("nan")
+        informative = (not np.isnan(share)) and (1.0 - share) <= 0.5 * (1.0 - info[parent]["top_share"])
+        return {"keys": keys, "counts": counts, "rows": rows, "top_parent": top_parent, "top_rows": top_rows,
+                "share": share, "functional": bool(informative and share >= HIERARCHY_MIN_SHARE
+                                                   and info[child]["repeated"] >= 0.5)}
+
+    pair_rows, rule_rows = [], []
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            if info[a]["levels"] < 2 or info[b]["levels"] < 2:
+                continue
+            ab, ba = direction(a, b), direction(b, a)
+            v = _sparse_cramers_v(ab["keys"], ab["counts"], info[b]["width"], info[a]["width"])
+            associated = (not np.isnan(v) and v >= HIERARCHY_MIN_CRAMERS_V
+                          and min(info[a]["repeated"], info[b]["repeated"]) >= 0.5)
+            if ab["functional"] or ba["functional"] or associated:
+                # Child first: the column that determines the other (the higher real share).
+                flip = (ba["functional"] and not ab["functional"]) or (
+                    ab["functional"] == ba["functional"] and np.nan_to_num(ba["share"]) > np.nan_to_num(ab["share"]))
+                child, parent, d = (b, a, ba) if flip else (a, b, ab)
+                pair_rows.append(_dependency_row(codes, child, parent, d, v, ab["functional"] and ba["functional"]))
+                continue
+            for child, parent, d in ((a, b, ab), (b, a, ba)):
+                rule_rows.extend(_level_rules(codes, child, parent, d, info[parent]["counts"], n_real, binom))
+    return {"pairs": pd.DataFrame(pair_rows, columns=_PAIR_COLUMNS),
+            "rules": pd.DataFrame(rule_rows, columns=_RULE_COLUMNS)}
+
+
+def _dependency_row(codes: dict, child: str, parent: str, d: dict, v: float, mutual: bool) -> dict[str, Any]:
+    rc, sc, _ = codes[child]
+    _, sp, _ = codes[parent]
+    wp = len(codes[parent][2])
+    synth_keys = sc * wp + sp
+    consistency = float(np.isin(synth_keys, d["keys"]).mean()) if len(sc) else float("nan")
+    # Synthetic share: rows of child levels seen at least twice in the real table that have the
+    # real table's usual parent of their level.
+    multi = d["rows"] >= 2
+    counted = multi[sc] if len(sc) else np.zeros(0, dtype=bool)
+    kept = counted & (d["top_parent"][sc] == sp)
+    synth_share = float(kept.sum() / counted.sum()) if counted.any() else float("nan")
+    return {"child": child, "parent": parent, "mutual": bool(mutual), "real_cramers_v": v,
+            "real_share": d["share"], "synthetic_share": synth_share, "synthetic_consistency": consistency}
+
+
+def _level_rules(codes: dict, child: str, parent: str, d: dict, parent_counts: np.ndarray, n_real: int,
+                 binom: Any) -> list[dict[str, Any]]:
+    rows, top_parent, top_rows = d["rows"], d["top_parent"], d["top_rows"]
+    candidates = np.flatnonzero((rows >= LEVEL_RULE_MIN_ROWS) & (top_rows >= HIERARCHY_MIN_SHARE * rows))
+    if len(candidates) == 0 or (parent_counts > 0).sum() < 2:
+        return []
+    base = parent_counts[top_parent[candidates]] / n_real
+    # P(at least top_rows of rows draws have that parent level) if the child level told nothing.
+    p = binom.sf(top_rows[candidates] - 1, rows[candidates], base)
+    candidates = candidates[p < LEVEL_RULE_MAX_P]
+    if len(candidates) == 0:
+        return []
+    _, sc, child_labels = codes[child]
+    _, sp, parent_labels = codes[parent]
+    out = []
+    for level in candidates:  # one entry per rule (few), not per row
+        implied = top_parent[level]
+        mask = sc == level
+        n_synth = int(mask.sum())
+        out.append({"child": child, "child_level": child_labels[level], "parent": parent,
+                    "parent_level": parent_labels[implied], "real_rows": int(rows[level]),
+                    "real_share": float(top_rows[level] / rows[level]), "synthetic_rows": n_synth,
+                    "synthetic_share": float((sp[mask] == implied).mean()) if n_synth else float("nan")})
+    return out
+
+
+def summarise_hierarchy(details: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
+    """Headline figures of :func:`hierarchy_consistency`.
+
+    Returns
+    -------
+    dict
+        ``hierarchy_consistency``: the lowest synthetic consistency over the column dependencies
+        (NaN when none is found); ``hierarchy_pairs``: how many there are;
+        ``level_rule_consistency``: over every level-wise implication, the share of synthetic rows
+        with its child level that keep its parent level (rows pooled; NaN when there is no rule
+        or no synthetic row with a rule's child level); ``level_rules``: how many rules.
+    """
+    pairs, rules = details["pairs"], details["rules"]
+    weights = rules["synthetic_rows"].to_numpy(dtype=float) if len(rules) else np.zeros(0)
+    kept = np.nansum(rules["synthetic_share"].to_numpy(dtype=float) * weights) if len(rules) else 0.0
+    return {
+        "hierarchy_consistency": float(pairs["synthetic_consistency"].min()) if len(pairs) else float("nan"),
+        "hierarchy_pairs": int(len(pairs)),
+        "level_rule_consistency": float(kept / weights.sum()) if weights.sum() > 0 else float("nan"),
+        "level_rules": int(len(rules)),
+    }

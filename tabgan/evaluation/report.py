@@ -283,6 +283,20 @@ class FidelityReport:
             self.real, self.holdout, self.synthetic, self.schema, n_synthetic=self.dcr_rows,
             random_state=self.random_state))
 
+    @property
+    def support(self) -> dict:
+        """Alpha-precision and beta-recall with their curves (see
+        :func:`tabgan.evaluation.metrics.alpha_precision_beta_recall`), real training rows against
+        synthetic rows."""
+        return self._get("support", lambda: metrics.alpha_precision_beta_recall(
+            self.real, self.synthetic, self.schema, random_state=self.random_state))
+
+    @property
+    def hierarchy(self) -> dict[str, pd.DataFrame]:
+        """Dependencies between discrete columns and how the synthetic rows keep them: ``pairs``
+        and ``rules`` frames (see :func:`tabgan.evaluation.metrics.hierarchy_consistency`)."""
+        return self._get("hierarchy", lambda: metrics.hierarchy_consistency(self.real, self.synthetic, self.schema))
+
     def _skip_notes(self) -> list[str]:
         notes = []
         if self.holdout is None:
@@ -301,7 +315,10 @@ class FidelityReport:
 
         Keys: ``quality``, ``column_shapes``, ``pair_trends`` (SDMetrics 0.32's thresholded form),
         ``pair_trends_all_pairs``, ``quality_all_pairs``, ``category_coverage``, ``range_coverage``,
-        ``boundary_adherence``, ``missing_value_similarity``; with a holdout and target
+        ``boundary_adherence``, ``missing_value_similarity``, ``alpha_precision``, ``beta_recall``,
+        ``real_rows_covered`` (beta-recall's share of real rows with a synthetic row nearby),
+        ``hierarchy_consistency`` (lowest over the column dependencies; NaN when none is found),
+        ``hierarchy_pairs``, ``level_rule_consistency``, ``level_rules``; with a holdout and target
         ``ml_efficacy_task``, ``ml_efficacy_metric``, ``ml_efficacy_synthetic``, ``ml_efficacy_real``
         and each figure as ``ml_<trained on>_<metric>``; with a holdout ``detection_auc`` and
         ``dcr_share_closer_to_train``, ``dcr_holdout_median``; always ``exact_copies``,
@@ -313,6 +330,10 @@ class FidelityReport:
         out["range_coverage"] = metrics._nanmean(cols["range_coverage"])
         out["boundary_adherence"] = metrics._nanmean(cols["boundary_adherence"])
         out["missing_value_similarity"] = metrics._nanmean(cols["missing_similarity"])
+        support = self.support
+        for key in ("alpha_precision", "beta_recall", "real_rows_covered"):
+            out[key] = support[key]
+        out.update(metrics.summarise_hierarchy(self.hierarchy))
         ml = self.ml_efficacy
         if ml is not None:
             out["ml_efficacy_task"] = ml["task"]
@@ -337,12 +358,20 @@ class FidelityReport:
         -------
         DataFrame
             Column rows (``level == "column"``: shape score, coverage, boundary adherence, missing
-            rates) followed by pair rows (``level == "pair"``: trend score, real and synthetic
-            correlation or Cramér's V, whether the pair counts in the thresholded score).
+            rates), pair rows (``level == "pair"``: trend score, real and synthetic correlation or
+            Cramér's V, whether the pair counts in the thresholded score), then one row per
+            dependency between discrete columns (``level == "hierarchy"``: ``column_1`` the child,
+            ``column_2`` the parent, ``score`` the synthetic consistency, ``real_association`` the
+            real Cramér's V, and ``real_share``, ``synthetic_share``, ``mutual``).  The level-wise
+            implications are in ``report.hierarchy["rules"]``.
         """
         cols = self.column_details.rename(columns={"column": "column_1"}).assign(level="column", column_2=None)
         pairs = self.pair_details.assign(level="pair", kind=None)
-        frame = pd.concat([cols, pairs], ignore_index=True)
+        deps = self.hierarchy["pairs"].rename(columns={
+            "child": "column_1", "parent": "column_2", "synthetic_consistency": "score",
+            "real_cramers_v": "real_association"}).assign(level="hierarchy", kind=None,
+                                                          metric="HierarchyConsistency")
+        frame = pd.concat([f for f in (cols, pairs, deps) if len(f)], ignore_index=True)
         first = ["level", "column_1", "column_2", "kind", "metric", "score"]
         return frame[first + [c for c in frame.columns if c not in first]]
 

@@ -56,11 +56,12 @@ def test_to_frame_lists_columns_and_pairs(report):
 
 def test_html_is_self_contained_with_every_section(page):
     for anchor in ("summary", "column-shapes", "distributions", "statistics", "pair-trends", "worst-pairs",
-                   "heatmaps", "coverage", "utility", "privacy", "dp-ledger", "model", "schema"):
+                   "heatmaps", "hierarchy", "level-rules", "coverage", "support", "utility", "privacy", "dp-ledger",
+                   "model", "schema"):
         assert f'id="{anchor}"' in page, anchor
     assert "<script" not in page and not re.search(r'(src|href)="(https?:)?//', page)
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
-    assert len(images) == 6
+    assert len(images) == 7
     for b64 in images:
         assert base64.b64decode(b64)[:8] == b"\x89PNG\r\n\x1a\n"
     assert page.count('class="explain"') >= 7  # a one-line explanation per section

@@ -252,7 +252,7 @@ def drawn():
 
 def test_figures_are_readable_at_the_size_the_page_shows_them(drawn):
     figures, page = drawn
-    assert len(figures) == 6
+    assert len(figures) == 7
     for fig in figures:
         shown = min(1.0, PAGE_WIDTH_PX / fig["width"])
         smallest_px = min(fig["sizes"]) * _plots.DPI / 72 * shown
@@ -328,5 +328,5 @@ def test_page_explains_itself_without_outside_files(drawn):
     _, page = drawn
     assert not re.search(r"\.md\b|BENCHMARKS|docs/", page)
     # Every figure is followed by a caption saying how to read it.
-    assert page.count("<img ") == page.count('<figcaption><p class="caption">') == 6
+    assert page.count("<img ") == page.count('<figcaption><p class="caption">') == 7
     assert page.count("<section ") == page.count('<p class="explain">')
