@@ -287,3 +287,10 @@ def test_a_verbose_fit_says_what_it_does_and_a_quiet_one_nothing(mixed_frame, fa
     Synthesizer(**{**fast_params, "verbose": False}).fit(mixed_frame)
     captured = capsys.readouterr()
     assert captured.err == "" and captured.out == ""
+
+
+def test_a_new_fit_starts_from_nothing_not_even_a_dp_release():
+    model = Synthesizer()
+    model.schema_, model._dp_release, model._sample_calls = "old", {"sigma": {}}, 3
+    model._reset()
+    assert not any(hasattr(model, a) for a in ("schema_", "_dp_release", "_sample_calls"))
