@@ -60,7 +60,7 @@ NEVER = -1e4
 
 @dataclass
 class Calibration:
-    """Logit offsets (one per softmax unit of the wide layout) and per-score quantile maps."""
+    """Logit offsets (one per unit of the expanded layout; 0 on tanh units) and per-score quantile maps."""
 
     bias: np.ndarray                                   # (width,) 0 on tanh units
     float_maps: dict = field(default_factory=dict)     # float index -> (src quantiles, dst quantiles)

@@ -35,15 +35,13 @@ def parse_conditions(conditions, schema: Schema, transformer: TableTransformer,
         return []
     if not isinstance(conditions, Mapping):
         raise TypeError(f"conditions must be a dict {{column: value}}; got {type(conditions).__name__}.")
-    cond_index = {int(ci): j for j, ci in enumerate(np.flatnonzero(transformer.layout_.conditioned))}
-    ci = 0
+    layout = transformer.layout_
+    cond_index = {int(ci): j for j, ci in enumerate(np.flatnonzero(layout.conditioned))}
     by_name = {}  # conditioned column name -> (code column index, transformer, sampler index)
-    for col in transformer.columns_:
-        for span in col.spans:
-            if span.activation == "softmax":
-                if ci in cond_index:
-                    by_name[col.spec.name] = (ci, col, cond_index[ci])
-                ci += 1
+    for col, (name, _, codes) in zip(transformer.columns_, layout.columns):
+        for ci in range(codes.start, codes.stop):
+            if ci in cond_index:
+                by_name[name] = (ci, col, cond_index[ci])
     parsed = []
     problems = []
     for name, value in conditions.items():

@@ -18,7 +18,7 @@ __all__ = ["ConditionalSampler", "expand_codes"]
 
 def expand_codes(floats: torch.Tensor, codes: torch.Tensor, float_positions: torch.Tensor,
                  code_offsets: torch.Tensor, width: int) -> torch.Tensor:
-    """Build the wide (B, width) matrix from compact ``floats`` (B, F) and ``codes`` (B, C)."""
+    """Build the expanded (B, width) matrix from compact ``floats`` (B, F) and ``codes`` (B, C)."""
     out = torch.zeros(floats.shape[0], width, dtype=floats.dtype, device=floats.device)
     if float_positions.numel():
         out[:, float_positions] = floats
@@ -33,14 +33,13 @@ class ConditionalSampler:
     Parameters
     ----------
     level_probs : list of ndarray
-        For each discrete column, the probability of each level when *generating* (the level
-        frequencies; under DP, noised frequencies).
-    cond_offsets : ndarray (D,)
-        Offset of each discrete column inside the conditional vector.
+        For each conditional-vector column, the probability of each level when *generating*
+        (the level frequencies; under DP, noised frequencies). Each column's offset inside the
+        conditional vector follows from the widths (``cond_offsets``).
     device : torch.device
     codes : Tensor (n, D), optional
-        The real rows' level codes of the discrete columns, needed for training-by-sampling
-        only (never saved with the model).
+        The real rows' level codes of the conditional-vector columns, needed for
+        training-by-sampling only (never saved with the model).
     """
 
     def __init__(self, level_probs: list[np.ndarray], device: torch.device, codes: torch.Tensor | None = None):

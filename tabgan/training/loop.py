@@ -47,7 +47,7 @@ class TrainingState:
     codes: torch.Tensor           # (n, C)
     float_positions: torch.Tensor
     code_offsets: torch.Tensor
-    cond_span_offsets: torch.Tensor  # wide offsets of the discrete spans (D,)
+    cond_span_offsets: torch.Tensor  # expanded offsets of the conditioned spans (D,)
     cond_span_widths: torch.Tensor
     width: int
     embedding_dim: int

@@ -7,7 +7,7 @@ Each column transformer turns one column into two compact parts:
 * ``codes``: int64 indices of one-hot spans that the generator emits through a softmax (the
   mixture mode of a numeric column, or the level of a categorical one).
 
-The wide one-hot matrix is never built for the whole table: the training loop expands codes
+The expanded one-hot matrix is never built for the whole table: the training loop expands codes
 per batch, so memory grows with batch size times levels, not rows times levels.
 """
 

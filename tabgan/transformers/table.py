@@ -22,20 +22,24 @@ AUTO_ROWS = 5000
 
 @dataclass(frozen=True)
 class Layout:
-    """Where each part of the encoding sits in the wide (generator output) vector.
+    """Where each part of the encoding sits: in the expanded vector (the generator's output, one
+    unit per ``tanh`` value and per softmax level) and in the compact ``floats``/``codes`` matrices.
 
     Attributes
     ----------
     spans : list of Span
-        In wide order.
+        In the expanded vector's order.
     width : int
-        Total wide width.
+        Width of the expanded vector.
     float_positions : ndarray (F,)
-        Wide index of each ``tanh`` unit, in the order of the ``floats`` matrix.
+        Expanded index of each ``tanh`` unit, in the order of the ``floats`` matrix.
     code_offsets, code_widths : ndarray (C,)
-        Wide offset and width of each ``softmax`` span, in the order of the ``codes`` matrix.
+        Expanded offset and width of each ``softmax`` span, in the order of the ``codes`` matrix.
     discrete : ndarray (C,) of bool
         Which code columns are categorical/boolean levels.
+    columns : tuple of (name, float slice, code slice)
+        Per table column, in order: its columns of the ``floats`` and ``codes`` matrices (computed
+        here once; the encoders and the condition parser read them).
     """
 
     spans: tuple
@@ -44,21 +48,26 @@ class Layout:
     code_offsets: np.ndarray
     code_widths: np.ndarray
     discrete: np.ndarray
+    columns: tuple = ()
 
     @classmethod
     def from_spans(cls, spans: list[Span]) -> "Layout":
         float_pos, offsets, widths, discrete = [], [], [], []
         pos = 0
+        columns: dict[str, list[int]] = {}  # name -> [first float, end, first code, end] (spans of a column are adjacent)
         for span in spans:
+            bounds = columns.setdefault(span.column, [len(float_pos), len(float_pos), len(offsets), len(offsets)])
             if span.activation == "tanh":
                 float_pos.extend(range(pos, pos + span.width))
             else:
                 offsets.append(pos)
                 widths.append(span.width)
                 discrete.append(span.discrete)
+            bounds[1], bounds[3] = len(float_pos), len(offsets)
             pos += span.width
         return cls(tuple(spans), pos, np.asarray(float_pos, dtype=np.int64), np.asarray(offsets, dtype=np.int64),
-                   np.asarray(widths, dtype=np.int64), np.asarray(discrete, dtype=bool))
+                   np.asarray(widths, dtype=np.int64), np.asarray(discrete, dtype=bool),
+                   tuple((name, slice(a, b), slice(c, d)) for name, (a, b, c, d) in columns.items()))
 
     @property
     def conditioned(self) -> np.ndarray:
@@ -73,7 +82,8 @@ class Layout:
 
     @property
     def wide_spans(self) -> list[tuple[int, int]]:
-        """``(offset, width)`` of the level spans wider than ``WIDE_LEVELS``, in wide order."""
+        """``(offset, width)`` of the level spans wider than ``WIDE_LEVELS`` (wide columns), in
+        the expanded vector's order."""
         wide = self.discrete & ~self.conditioned
         return [(int(o), int(w)) for o, w in zip(self.code_offsets[wide], self.code_widths[wide])]
 
@@ -149,34 +159,25 @@ class TableTransformer:
         """Decode ``floats`` (n, F) and ``codes`` (n, C) into a DataFrame with the original columns,
         order and dtypes."""
         out = {}
-        fpos = cpos = 0
-        for col in self.columns_:
-            nf = sum(s.width for s in col.spans if s.activation == "tanh")
-            nc = sum(1 for s in col.spans if s.activation == "softmax")
-            out[col.spec.name] = col.inverse_transform(floats[:, fpos:fpos + nf], codes[:, cpos:cpos + nc])
-            fpos += nf
-            cpos += nc
+        for col, (_, fs, cs) in zip(self.columns_, self.layout_.columns):
+            out[col.spec.name] = col.inverse_transform(floats[:, fs], codes[:, cs])
         frame = pd.DataFrame({name: s.reset_index(drop=True) for name, s in out.items()})
         return frame[self.schema.names]
 
     def quantile_floats(self) -> dict[int, tuple[int, int]]:
         """Float index of every quantile-encoded score -> (its code column, the continuous mode)."""
-        out, fpos, cpos = {}, 0, 0
-        for col in self.columns_:
+        out = {}
+        for col, (_, fs, cs) in zip(self.columns_, self.layout_.columns):
             if isinstance(col, NumericTransformer) and col.knots_:
-                out[fpos] = (cpos, len(col.points_))
-            fpos += sum(s.width for s in col.spans if s.activation == "tanh")
-            cpos += sum(1 for s in col.spans if s.activation == "softmax")
+                out[fs.start] = (cs.start, len(col.points_))
         return out
 
     def mode_floats(self) -> dict[int, tuple[int, list[int]]]:
         """Float index of every mode-encoded position -> (its code column, its continuous modes)."""
-        out, fpos, cpos = {}, 0, 0
-        for col in self.columns_:
+        out = {}
+        for col, (_, fs, cs) in zip(self.columns_, self.layout_.columns):
             if isinstance(col, NumericTransformer) and not col.knots_ and col.means_:
-                out[fpos] = (cpos, list(range(len(col.points_), len(col.points_) + len(col.means_))))
-            fpos += sum(s.width for s in col.spans if s.activation == "tanh")
-            cpos += sum(1 for s in col.spans if s.activation == "softmax")
+                out[fs.start] = (cs.start, list(range(len(col.points_), len(col.points_) + len(col.means_))))
         return out
 
     def exact_code_columns(self) -> np.ndarray:
