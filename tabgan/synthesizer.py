@@ -70,8 +70,8 @@ class Synthesizer(BaseEstimator):
     ``batch_size``, ``generator_dims``, ``discriminator_dims``, ``generator_lr`` and
     ``discriminator_lr`` left at ``None`` take ``DEFAULTS``, or ``DP_DEFAULTS`` when ``epsilon``
     is set: a noisy critic needs larger batches, a smaller critic and larger steps (on adult at
-    epsilon 1, learning rates 1e-3 against 2e-4 raised ML efficacy from 0.61 to 0.77 and, with
-    calibration, quality from 0.83 to 0.86).
+    epsilon 1, learning rates of 1e-3 gave clearly better ML efficacy and quality than 2e-4;
+    the measurements are in ``benchmarks/README.md``).
 
     batch_size : int or None
         Rows per step (500, as CTGAN; 1,000 expected rows under DP). Capped at a quarter of the
@@ -81,19 +81,16 @@ class Synthesizer(BaseEstimator):
     generator_dims, discriminator_dims : tuple of int or None
         Hidden layer sizes (under DP: (256, 256) and (128, 128)). The discriminator has CTGAN's
         (256, 256); the generator one
-        residual layer of 256 rather than CTGAN's two (fewer operations per row). In single
-        150-epoch runs on adult with pac 1, one layer scored pair trends 0.921 and detection
-        0.832 against 0.898 and 0.856 for two (that run also had the full-batch gradient
-        penalty, so the comparison is indicative).
+        residual layer of 256 rather than CTGAN's two (fewer operations per row, and no worse
+        pair trends or detection on adult in single runs; see ``benchmarks/README.md``).
     generator_lr, discriminator_lr : float or None
         Adam learning rates (2e-4, as CTGAN, with betas (0.5, 0.9); 1e-3 under DP).
     weight_decay : float
         Adam weight decay of the generator (1e-6, as CTGAN).
     pac : int
-        Rows the discriminator scores together (PacGAN). CTGAN uses 10. In single 150-epoch runs
-        on adult, pac 1 scored pair trends 0.898 and ML efficacy 0.891 against 0.864 and 0.871
-        for pac 10 (the pac-10 run predates the shared fake batch, so the comparison is
-        indicative); pac 1 is also what differential privacy needs (one row, one gradient).
+        Rows the discriminator scores together (PacGAN). CTGAN uses 10; pac 1 scored better pair
+        trends and ML efficacy on adult in single runs (``benchmarks/README.md``), and is what
+        differential privacy needs (one row, one gradient).
     discriminator_steps : int
         Critic updates per generator update.
     gradient_penalty : float or None

@@ -13,8 +13,8 @@ __all__ = ["resolve_device", "resolve_threads", "torch_threads"]
 #: Threads for torch's CPU operations when ``threads=None``. tabgan's networks are small (a
 #: batch of 500 rows through layers of 256 units): a matrix product takes well under a
 #: millisecond, so a second thread saves little on an idle machine and costs a lot on a busy
-#: one, where threads wait for each other (a 5,000-row adult fit: 10 epochs in 85 s with torch's
-#: default of 2 threads against 22 s with 1, on 2 cores with another job running).
+#: one, where threads wait for each other (several times slower than one thread on 2 cores
+#: with another job running; measured in docs/usage.md).
 DEFAULT_THREADS = 1
 
 logger = logging.getLogger("tabgan")
