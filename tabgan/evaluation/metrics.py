@@ -940,9 +940,10 @@ def alpha_precision_beta_recall(
 
     Embedding (a documented simplification): the paper learns a one-class embedding that maps
     the real rows into a hypersphere; here both tables are put in :func:`support_features`' space
-    (fitted on the real rows) and whitened with the real covariance (:data:`WHITEN_FLOOR`), the
-    linear map that makes the real rows' spread spherical.  Supports are balls around a centre,
-    as in the paper:
+    and whitened with the real covariance (:data:`WHITEN_FLOOR`), the linear map that makes the
+    real rows' spread spherical, both fitted on real rows other than the evaluated ones (so that
+    the evaluated real rows are as new to the space as the synthetic ones).  Supports are balls
+    around a centre, as in the paper:
 
     * ``P(alpha)``: share of synthetic rows whose distance to the real rows' mean is at most the
       alpha-quantile of the real rows' distances to it.
@@ -960,7 +961,8 @@ def alpha_precision_beta_recall(
     kinds : dict or Schema, optional
         See :func:`resolve_schema`.
     max_rows : int
-        ``min(max_rows, len(real), len(synthetic))`` rows are drawn (seeded) from each table.
+        ``min(max_rows, len(real) // 2, len(synthetic))`` rows are drawn (seeded) from each table;
+        up to ``max_rows`` other real rows fit the space.
     n_neighbors : int
         k of the real rows' k-nearest-neighbour balls.
     random_state : int, optional
@@ -979,7 +981,8 @@ def alpha_precision_beta_recall(
 
     schema = resolve_schema(real, kinds)
     _check_columns(schema, real=real, synthetic=synthetic)
-    n = min(int(max_rows), len(real), len(synthetic))
+    # Half of the real rows at most: the others fit the space (see below).
+    n = min(int(max_rows), len(real) // 2, len(synthetic))
     levels = SUPPORT_LEVELS
     out: dict[str, Any] = {"levels": levels, "n_rows": n}
     if n < n_neighbors + 2:
@@ -988,10 +991,16 @@ def alpha_precision_beta_recall(
                    recall_curve=nan_curve, real_rows_covered=float("nan"), n_features=0)
         return out
     rng = np.random.default_rng(random_state)
-    real_part = _sample(real[schema.names], n, rng)
+    order = rng.permutation(len(real))
+    real_part = real[schema.names].iloc[np.sort(order[:n])]
+    # Cross-fitting: the standardisation and the whitening are fitted on other real rows than the
+    # evaluated ones.  Fitted on the evaluated rows, the whitening makes them look closer to their
+    # centre than any new row (in-sample bias of a covariance: with 1,000 features on 3,000 rows,
+    # a second sample of the same distribution scored 0.16).
+    fit_part = real[schema.names].iloc[np.sort(order[n:n + int(max_rows)])]
     synth_part = _sample(synthetic[schema.names], n, rng)
-    r, s = support_features([real_part, synth_part], schema, real_part)
-    mean, transform = _whitening(r)
+    fit, r, s = support_features([fit_part, real_part, synth_part], schema, fit_part)
+    mean, transform = _whitening(fit)
     r, s = (r - mean) @ transform, (s - mean) @ transform
     # alpha-precision: synthetic rows inside the real alpha-ball around the real centre.
     centre = r.mean(axis=0)
@@ -1055,9 +1064,15 @@ def _hierarchy_codes(real: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema
     return out
 
 
-def _pair_table(child: np.ndarray, parent: np.ndarray, n_parent: int) -> tuple[np.ndarray, np.ndarray]:
-    """Observed (child, parent) code pairs (as ``child * n_parent + parent``) and their counts."""
-    return np.unique(child * n_parent + parent, return_counts=True)
+def _pair_table(child: np.ndarray, parent: np.ndarray, n_child: int, n_parent: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Observed (child, parent) code pairs (as ``child * n_parent + parent``, sorted) and their counts."""
+    keys = child * n_parent + parent
+    if n_child * n_parent <= 4_000_000:  # a dense count is several times faster than sorting
+        dense = np.bincount(keys, minlength=n_child * n_parent)
+        seen = np.flatnonzero(dense)
+        return seen, dense[seen]
+    return np.unique(keys, return_counts=True)
 
 
 def _usual_parent(keys: np.ndarray, counts: np.ndarray, n_parent: int, n_child: int
@@ -1144,12 +1159,10 @@ def hierarchy_consistency(
         info[name] = {"width": len(labels), "levels": int((counts > 0).sum()), "repeated": repeated,
                       "top_share": counts.max() / n_real if n_real else np.nan, "counts": counts}
 
-    def direction(child: str, parent: str) -> dict[str, Any]:
-        """The child -> parent figures of the real table (share over child levels seen twice)."""
-        rc, _, _ = codes[child]
-        rp, _, _ = codes[parent]
+    def direction(child: str, parent: str, keys: np.ndarray, counts: np.ndarray) -> dict[str, Any]:
+        """The child -> parent figures of the real table (share over child levels seen twice), from
+        the observed pairs ``keys = child * width(parent) + parent`` and their counts."""
         wp = info[parent]["width"]
-        keys, counts = _pair_table(rc, rp, wp)
         rows, top_parent, top_rows = _usual_parent(keys, counts, wp, info[child]["width"])
         multi = rows >= 2
         share = float(top_rows[multi].sum() / rows[multi].sum()) if multi.any() else float("nan")
@@ -1163,8 +1176,11 @@ def hierarchy_consistency(
         for b in names[i + 1:]:
             if info[a]["levels"] < 2 or info[b]["levels"] < 2:
                 continue
-            ab, ba = direction(a, b), direction(b, a)
-            v = _sparse_cramers_v(ab["keys"], ab["counts"], info[b]["width"], info[a]["width"])
+            wa, wb = info[a]["width"], info[b]["width"]
+            keys, counts = _pair_table(codes[a][0], codes[b][0], wa, wb)
+            ab = direction(a, b, keys, counts)
+            ba = direction(b, a, (keys % wb) * wa + keys // wb, counts)  # the same table, transposed
+            v = _sparse_cramers_v(keys, counts, wb, wa)
             associated = (not np.isnan(v) and v >= HIERARCHY_MIN_CRAMERS_V
                           and min(info[a]["repeated"], info[b]["repeated"]) >= 0.5)
             if ab["functional"] or ba["functional"] or associated:
@@ -1210,16 +1226,20 @@ def _level_rules(codes: dict, child: str, parent: str, d: dict, parent_counts: n
         return []
     _, sc, child_labels = codes[child]
     _, sp, parent_labels = codes[parent]
-    out = []
-    for level in candidates:  # one entry per rule (few), not per row
-        implied = top_parent[level]
-        mask = sc == level
-        n_synth = int(mask.sum())
-        out.append({"child": child, "child_level": child_labels[level], "parent": parent,
-                    "parent_level": parent_labels[implied], "real_rows": int(rows[level]),
-                    "real_share": float(top_rows[level] / rows[level]), "synthetic_rows": n_synth,
-                    "synthetic_share": float((sp[mask] == implied).mean()) if n_synth else float("nan")})
-    return out
+    wc, wp = len(child_labels), len(parent_labels)
+    # Synthetic rows per child level, and per (child level, implied parent level), counted at once.
+    synth_rows = np.bincount(sc, minlength=wc)[candidates]
+    synth_keys, synth_counts = _pair_table(sc, sp, wc, wp)
+    wanted = candidates * wp + top_parent[candidates]
+    pos = np.minimum(np.searchsorted(synth_keys, wanted), max(len(synth_keys) - 1, 0))
+    kept = np.where(synth_keys[pos] == wanted, synth_counts[pos], 0) if len(synth_keys) else np.zeros(len(wanted))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        synth_share = np.where(synth_rows > 0, kept / synth_rows, np.nan)
+    return [{"child": child, "child_level": child_labels[level], "parent": parent,
+             "parent_level": parent_labels[top_parent[level]], "real_rows": int(rows[level]),
+             "real_share": float(top_rows[level] / rows[level]), "synthetic_rows": int(n_synth),
+             "synthetic_share": float(share)}
+            for level, n_synth, share in zip(candidates, synth_rows, synth_share)]
 
 
 def summarise_hierarchy(details: Mapping[str, pd.DataFrame]) -> dict[str, Any]:

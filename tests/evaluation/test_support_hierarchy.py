@@ -74,6 +74,17 @@ def test_broken_dependencies_lose_precision(real):
     assert out["alpha_precision"] < good["alpha_precision"] - 0.1
 
 
+def test_many_features_for_the_rows_do_not_bias_a_same_distribution_table():
+    """With the space fitted on the evaluated real rows, a table of 25 categorical columns (about
+    400 features) on 1,000 rows put every new row outside the real balls (precision 0)."""
+    rng = np.random.default_rng(4)
+    wide = pd.DataFrame({f"c{i}": rng.integers(0, 15, 4000).astype(str) for i in range(25)})
+    kinds = {c: "categorical" for c in wide}
+    out = M.alpha_precision_beta_recall(wide.iloc[:2000], wide.iloc[2000:], kinds, max_rows=1000)
+    assert out["n_features"] > 350
+    assert out["alpha_precision"] > 0.85 and out["beta_recall"] > 0.85
+
+
 def test_figures_lie_in_the_unit_interval_and_are_seeded(real):
     tables = [mixed_table(1), mixed_table(2).assign(x=lambda f: f["x"] * 10), real.iloc[:1].copy().iloc[[0] * 50]]
     for table in tables:
