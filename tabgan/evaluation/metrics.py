@@ -951,9 +951,9 @@ def alpha_precision_beta_recall(
       ball of radius its distance to its ``n_neighbors``-th closest real row, and (ii) whose
       closest synthetic row lies in the synthetic beta-support: its distance to the synthetic
       mean is at most the beta-quantile of those distances over the real rows' closest synthetic
-      rows (the estimator of the authors' code).  That code uses ``n_neighbors=1``, with which a
-      table from the real distribution scores about 0.5; 5, as in Naeem et al. 2020's coverage,
-      puts it near 1.
+      rows (as synthcity's ``AlphaPrecision`` computes it).  synthcity uses ``n_neighbors=1``, with
+      which a table from the real distribution covers about half of the real rows; 5, as in Naeem
+      et al. 2020's coverage, puts it near 1.
 
     Parameters
     ----------
