@@ -213,6 +213,12 @@ def release(data: pd.DataFrame, schema: Schema, rho: dict[str, float], delta_thr
     dict
         ``{"row_count": float, "columns": {name: {...}}, "sigma": {mechanism: sigma}}``:
         JSON-able noisy counts, their keys (released ones only) and grids.
+
+    Notes
+    -----
+    Longer than 60 lines on purpose: every mechanism draws from ``rng`` in a fixed order, and
+    one function in that order is what lets a reader check that each release is charged once,
+    with the noise the ledger states.
     """
     out: dict = {"columns": {}, "sigma": {}, "thresholds": {}}
     for planned in plan_releases(schema):
@@ -378,6 +384,9 @@ def _quantile_state(lefts: np.ndarray, rights: np.ndarray, mass: np.ndarray, cen
 
 def _build_numeric(spec: ColumnSpec, col: dict, sigma_coarse: float, sigma_fine: float, nullable_public: bool,
                    point_mass_share: float, encoding: str = "modes") -> tuple[ColumnSpec, dict]:
+    """A numeric column's spec and encoder state from its noisy histograms alone (bounds, point
+    masses, missing level, mixture modes or quantile knots). Longer than 60 lines: the steps
+    share the clipped, noisy counts, and kept in one place they read as one post-processing."""
     coarse = np.asarray(col["coarse"])
     nullable = nullable_public or coarse[0] > KEEP_Z * sigma_coarse
     points_c = list(col["points"])

@@ -505,6 +505,82 @@ def _refuse_id_like(s: pd.Series, n_levels: int) -> None:
             "replace it with a coarser category, or mark it numeric in the metadata if it is a number.")
 
 
+def _mark_discrete(meta: dict, discrete_columns, df: pd.DataFrame) -> None:
+    """Apply ``discrete_columns`` (a shortcut marking columns categorical) to ``meta``."""
+    if isinstance(discrete_columns, str):
+        discrete_columns = [discrete_columns]
+    if not isinstance(discrete_columns, Iterable) or isinstance(discrete_columns, (bytes, Mapping)):
+        raise TypeError(
+            f"discrete_columns must be a list of column names; got {type(discrete_columns).__name__} "
+            f"{discrete_columns!r}.")
+    discrete_columns = list(discrete_columns)
+    unknown = [c for c in discrete_columns if c not in df.columns]
+    if unknown:
+        raise InvalidDataError(
+            f"discrete_columns names {unknown}, which are not columns of the table; "
+            f"the table has {list(df.columns)[:20]}."
+        )
+    for name in discrete_columns:
+        meta.setdefault(name, {})["kind"] = "categorical"
+
+
+def _discrete_spec(spec: ColumnSpec, s: pd.Series, entry: dict, kind: str, inferred_kind: str) -> None:
+    """Fill in the levels of a categorical or boolean column (public ones from the metadata)."""
+    name = spec.name
+    if kind == "boolean" and not (ptypes.is_bool_dtype(s.dtype) or inferred_kind == "boolean"):
+        levels = set(pd.unique(s.dropna()).tolist())
+        if not levels <= {0, 1, True, False}:
+            raise InvalidDataError(
+                f"Column {name!r} is marked boolean but holds {sorted(map(str, levels))[:5]}; "
+                "mark it categorical.")
+    if "categories" in entry:
+        if isinstance(entry["categories"], (str, bytes, Mapping)) or not isinstance(
+                entry["categories"], Iterable):
+            raise InvalidDataError(
+                f"Column {name!r}: metadata categories must be a list of values; got "
+                f"{type(entry['categories']).__name__} {entry['categories']!r}.")
+        cats = [to_json_scalar(v) for v in entry["categories"]]
+        observed = set(_category_values(s, "categorical"))
+        unknown = observed - set(cats)
+        if unknown and kind != "boolean":
+            raise InvalidDataError(
+                f"Column {name!r} holds values {sorted(map(str, unknown))[:5]} that are not in "
+                "the categories given in the metadata; add them or clean the column.")
+        spec.categories = cats
+        spec.public["categories"] = True
+    else:
+        _refuse_id_like(s, int(s.nunique(dropna=True)) if not isinstance(
+            s.dtype, pd.CategoricalDtype) else len(s.dtype.categories))
+        spec.categories = _category_values(s, kind)
+    spec.ordered = bool(entry.get("ordered", False)) or bool(
+        isinstance(s.dtype, pd.CategoricalDtype) and s.dtype.ordered)
+    _refuse_id_like(s, len(spec.categories))
+
+
+def _numeric_spec(spec: ColumnSpec, s: pd.Series, entry: dict, kind: str, fmt: str | None) -> None:
+    """Fill in the bounds (and a datetime column's format and time zone) of a numeric column."""
+    name = spec.name
+    if kind == "datetime":
+        if fmt is None and _holds_strings(s):
+            fmt = _guess_datetime_format(s)
+        spec.datetime_format = fmt if not ptypes.is_datetime64_any_dtype(s.dtype) else None
+        values, tz = _datetime_ns(s, spec.datetime_format)
+        spec.tz = tz
+    else:
+        values = numeric_values(s, spec)
+        if not np.isfinite(values[~np.isnan(values)]).all():
+            raise InvalidDataError(f"Column {name!r} holds infinite values; replace them with NaN.")
+    finite = values[~np.isnan(values)]
+    lo = _bound(entry.get("min"), kind, name, "min")
+    hi = _bound(entry.get("max"), kind, name, "max")
+    if lo is not None or hi is not None:
+        spec.public["bounds"] = lo is not None and hi is not None
+    spec.min = lo if lo is not None else float(finite.min())
+    spec.max = hi if hi is not None else float(finite.max())
+    if spec.min > spec.max:
+        raise InvalidDataError(f"Column {name!r}: metadata min {spec.min} is above max {spec.max}.")
+
+
 def infer_schema(
     df: pd.DataFrame,
     metadata: Mapping | None = None,
@@ -528,21 +604,7 @@ def infer_schema(
     validate_frame(df)
     meta = parse_metadata(metadata, df.columns)
     if discrete_columns is not None:
-        if isinstance(discrete_columns, str):
-            discrete_columns = [discrete_columns]
-        if not isinstance(discrete_columns, Iterable) or isinstance(discrete_columns, (bytes, Mapping)):
-            raise TypeError(
-                f"discrete_columns must be a list of column names; got {type(discrete_columns).__name__} "
-                f"{discrete_columns!r}.")
-        discrete_columns = list(discrete_columns)
-        unknown = [c for c in discrete_columns if c not in df.columns]
-        if unknown:
-            raise InvalidDataError(
-                f"discrete_columns names {unknown}, which are not columns of the table; "
-                f"the table has {list(df.columns)[:20]}."
-            )
-        for name in discrete_columns:
-            meta.setdefault(name, {})["kind"] = "categorical"
+        _mark_discrete(meta, discrete_columns, df)
     specs = []
     problems = []
     for name in df.columns:
@@ -556,54 +618,9 @@ def infer_schema(
             spec.nullable = bool(entry["nullable"]) or spec.nullable
         try:
             if spec.is_discrete:
-                if kind == "boolean" and not (ptypes.is_bool_dtype(s.dtype) or inferred_kind == "boolean"):
-                    levels = set(pd.unique(s.dropna()).tolist())
-                    if not levels <= {0, 1, True, False}:
-                        raise InvalidDataError(
-                            f"Column {name!r} is marked boolean but holds {sorted(map(str, levels))[:5]}; "
-                            "mark it categorical.")
-                if "categories" in entry:
-                    if isinstance(entry["categories"], (str, bytes, Mapping)) or not isinstance(
-                            entry["categories"], Iterable):
-                        raise InvalidDataError(
-                            f"Column {name!r}: metadata categories must be a list of values; got "
-                            f"{type(entry['categories']).__name__} {entry['categories']!r}.")
-                    cats = [to_json_scalar(v) for v in entry["categories"]]
-                    observed = set(_category_values(s, "categorical"))
-                    unknown = observed - set(cats)
-                    if unknown and kind != "boolean":
-                        raise InvalidDataError(
-                            f"Column {name!r} holds values {sorted(map(str, unknown))[:5]} that are not in "
-                            "the categories given in the metadata; add them or clean the column.")
-                    spec.categories = cats
-                    spec.public["categories"] = True
-                else:
-                    _refuse_id_like(s, int(s.nunique(dropna=True)) if not isinstance(
-                        s.dtype, pd.CategoricalDtype) else len(s.dtype.categories))
-                    spec.categories = _category_values(s, kind)
-                spec.ordered = bool(entry.get("ordered", False)) or bool(
-                    isinstance(s.dtype, pd.CategoricalDtype) and s.dtype.ordered)
-                _refuse_id_like(s, len(spec.categories))
+                _discrete_spec(spec, s, entry, kind, inferred_kind)
             else:
-                if kind == "datetime":
-                    if fmt is None and _holds_strings(s):
-                        fmt = _guess_datetime_format(s)
-                    spec.datetime_format = fmt if not ptypes.is_datetime64_any_dtype(s.dtype) else None
-                    values, tz = _datetime_ns(s, spec.datetime_format)
-                    spec.tz = tz
-                else:
-                    values = numeric_values(s, spec)
-                    if not np.isfinite(values[~np.isnan(values)]).all():
-                        raise InvalidDataError(f"Column {name!r} holds infinite values; replace them with NaN.")
-                finite = values[~np.isnan(values)]
-                lo = _bound(entry.get("min"), kind, name, "min")
-                hi = _bound(entry.get("max"), kind, name, "max")
-                if lo is not None or hi is not None:
-                    spec.public["bounds"] = lo is not None and hi is not None
-                spec.min = lo if lo is not None else float(finite.min())
-                spec.max = hi if hi is not None else float(finite.max())
-                if spec.min > spec.max:
-                    raise InvalidDataError(f"Column {name!r}: metadata min {spec.min} is above max {spec.max}.")
+                _numeric_spec(spec, s, entry, kind, fmt)
         except InvalidDataError as exc:
             problems.append(str(exc))
             continue
