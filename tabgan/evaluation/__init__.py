@@ -5,17 +5,20 @@
 >>> report.scores["quality"], report.to_html("report.html")           # doctest: +SKIP
 
 The protocol functions in :mod:`tabgan.evaluation.metrics` (``quality``, ``ml_efficacy``,
-``detection_auc``, ``dcr``...) are pure functions of DataFrames, shared with ``benchmarks/``.
+``detection_auc``, ``dcr``, ``alpha_precision_beta_recall``, ``hierarchy_consistency``...) are
+pure functions of DataFrames, shared with ``benchmarks/``.
 """
 
 from __future__ import annotations
 
 from .metrics import (
+    alpha_precision_beta_recall,
     column_shapes,
     coverage,
     dcr,
     detection_auc,
     exact_copies,
+    hierarchy_consistency,
     ml_efficacy,
     pair_trends,
     quality,
@@ -23,11 +26,13 @@ from .metrics import (
 
 __all__ = [
     "FidelityReport",
+    "alpha_precision_beta_recall",
     "column_shapes",
     "coverage",
     "dcr",
     "detection_auc",
     "exact_copies",
+    "hierarchy_consistency",
     "ml_efficacy",
     "pair_trends",
     "quality",
