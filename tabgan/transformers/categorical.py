@@ -51,13 +51,16 @@ class CategoricalTransformer:
             codes = np.where(np.isnan(arr), -1, arr).astype(np.int64)
             return codes
         values = series.astype("object") if isinstance(series.dtype, pd.CategoricalDtype) else series
-        return pd.Categorical(values, categories=self.categories_).codes.astype(np.int64)
+        # Index lookup, not pd.Categorical(values, categories): pandas deprecates building a
+        # Categorical from values outside its categories, which is how unknowns are found here.
+        return pd.Index(self.categories_, dtype=object).get_indexer(values.astype(object)).astype(np.int64)
 
     def transform(self, series: pd.Series, rng: np.random.Generator | None = None):
         """Return an empty float block (n, 0) and the level codes (n, 1).
 
-        Missing values take the missing level. A value that is not a level (or a missing value
-        in a column without a missing level) is refused: it used to become level 0 silently.
+        Missing values take the missing level. A value that is not a level, or a missing value
+        in a column without a missing level, is refused (they used to become level 0, or the
+        missing level, silently).
 
         Raises
         ------
@@ -65,14 +68,16 @@ class CategoricalTransformer:
             Values that are not among the column's levels.
         """
         codes = self.codes_of(series)
-        if self.has_missing_level_:
-            codes = np.where(codes < 0, len(self.categories_), codes)
-        elif (codes < 0).any():
-            unknown = pd.unique(series[codes < 0].astype("object"))
+        missing = series.isna().to_numpy() & (codes < 0)
+        bad = (codes < 0) & ~missing if self.has_missing_level_ else codes < 0
+        if bad.any():
+            unknown = pd.unique(series[bad].astype("object"))
+            no_missing = "" if self.has_missing_level_ else ", and it has no level for missing values"
             raise InvalidDataError(
-                f"Column {self.spec.name!r} holds {int((codes < 0).sum())} value(s) that are not among its "
-                f"{len(self.categories_)} levels (for example {list(unknown[:5])}), and it has no level for "
-                "missing values. Add them to the column's categories in the metadata, or drop those rows.")
+                f"Column {self.spec.name!r} holds {int(bad.sum())} value(s) that are not among its "
+                f"{len(self.categories_)} levels (for example {list(unknown[:5])}){no_missing}. Add them to "
+                "the column's categories in the metadata, or drop those rows.")
+        codes = np.where(missing, len(self.categories_), codes)
         return np.zeros((len(codes), 0), dtype=np.float32), codes[:, None]
 
     def inverse_transform(self, floats: np.ndarray, codes: np.ndarray) -> pd.Series:

@@ -34,3 +34,9 @@ def test_codes_decode_back_to_the_values():
     _, codes = tt.transform(values)
     back = tt.inverse_transform(np.zeros((4, 0), np.float32), codes)
     assert back.tolist() == ["a", None, "b", "b"]
+
+
+def test_an_unknown_value_is_not_taken_for_a_missing_one():
+    with pytest.raises(InvalidDataError, match=r"holds 1 value\(s\) that are not among its 2 levels \(for example "
+                                               r"\['c'\]\)\. Add them"):
+        _transformer(nullable=True).transform(pd.Series(["a", "c", None], dtype=object))
