@@ -53,3 +53,12 @@ def test_generator_step_moves_the_generator_and_leaves_no_per_sample_gradients(m
     assert any(not torch.equal(a, b) for a, b in zip(before, state.generator.parameters()))
     assert all(torch.equal(a, b) for a, b in zip(critic_before, critic.parameters()))
     assert all(getattr(p, "grad_sample", None) is None and p.grad is None for p in critic.parameters())
+
+
+def test_a_critic_opacus_cannot_make_private_is_refused_by_its_validator():
+    from opacus.validators.errors import UnsupportedModuleError
+
+    critic = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.Linear(4, 1))
+    with pytest.raises(UnsupportedModuleError, match="BatchNorm"):
+        make_private_discriminator(critic, lr=1e-3, noise_multiplier=1.0, max_grad_norm=1.0, expected_batch_size=8,
+                                   noise_generator=torch.Generator())
