@@ -16,6 +16,7 @@ import json
 import math
 import os
 import platform
+import subprocess
 import sys
 import time
 import warnings
@@ -565,8 +566,15 @@ def machine_info() -> dict:
                 continue
         versions[mod] = getattr(module, "__version__", "?")
     torch = sys.modules.get("torch")
+    try:  # which code was measured (None outside a git checkout)
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+                                text=True, timeout=10).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        commit = None
     return {
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "tabgan_commit": commit,
+        "load_average_1min": os.getloadavg()[0],
         "platform": platform.platform(),
         "python": platform.python_version(),
         "cpu_count": os.cpu_count(),
@@ -574,6 +582,23 @@ def machine_info() -> dict:
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
         "versions": versions,
     }
+
+
+def portable_args(args: Mapping[str, Any]) -> dict:
+    """Command-line arguments for a results JSON: paths relative to the repository (or to the
+    shared datasets beside it), so that no machine's own folders end up in committed files."""
+    out = dict(args)
+    for key in ("data_dir", "out"):
+        value = out.get(key)
+        if value:
+            path = Path(value).resolve()
+            if path == DEFAULT_DATA_DIR.resolve():
+                out[key] = "../shared/datasets"
+            elif path.is_relative_to(REPO_ROOT):
+                out[key] = str(path.relative_to(REPO_ROOT))
+            else:
+                out[key] = f"<outside the repository>/{path.name}"
+    return out
 
 
 def write_json(path: str | Path, payload: Mapping[str, Any]) -> Path:

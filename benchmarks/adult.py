@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             "target": meta["target"],
             "task": task,
             "rows": {"total": len(df), "train": n, "holdout": len(holdout)},
-            "args": vars(args),
+            "args": C.portable_args(vars(args)),
             "machine": C.machine_info(),
             "complete": table is not None,
             "total_s": time.perf_counter() - started,
