@@ -28,6 +28,9 @@ from ..schema import KINDS, ColumnSpec, Schema, infer_schema, numeric_values
 
 __all__ = [
     "resolve_schema",
+    "check_columns",
+    "subsample",
+    "nanmean",
     "column_shapes",
     "pair_trends",
     "quality",
@@ -104,7 +107,9 @@ def resolve_schema(
     return Schema([ColumnSpec(name=name, kind=kind, dtype=str(real[name].dtype)) for name, kind in kinds.items()])
 
 
-def _check_columns(schema: Schema, **frames: pd.DataFrame | None) -> None:
+def check_columns(schema: Schema, **frames: pd.DataFrame | None) -> None:
+    """Check every given frame: a DataFrame (else ``TypeError``), with rows and every column of
+    ``schema`` (else ``InvalidDataError`` saying which).  ``None`` frames are skipped."""
     for label, frame in frames.items():
         if frame is None:
             continue
@@ -146,7 +151,8 @@ def _codes(*columns: pd.Series) -> tuple[list[np.ndarray], pd.Index]:
     return out, pd.Index(uniques)
 
 
-def _sample(frame: pd.DataFrame, n: int | None, rng: np.random.Generator) -> pd.DataFrame:
+def subsample(frame: pd.DataFrame, n: int | None, rng: np.random.Generator) -> pd.DataFrame:
+    """At most ``n`` rows of ``frame`` drawn without replacement by ``rng``, in their order."""
     if n is None or len(frame) <= n:
         return frame
     idx = np.sort(rng.choice(len(frame), size=n, replace=False))
@@ -195,7 +201,7 @@ def column_shapes(
         is ``result["score"].mean()``.
     """
     schema = resolve_schema(real, kinds)
-    _check_columns(schema, real=real, synthetic=synthetic)
+    check_columns(schema, real=real, synthetic=synthetic)
     rows = []
     for spec in schema:
         if spec.kind in _NUMERIC:
@@ -279,7 +285,7 @@ def pair_trends(
         ``score.mean()``.
     """
     schema = resolve_schema(real, kinds)
-    _check_columns(schema, real=real, synthetic=synthetic)
+    check_columns(schema, real=real, synthetic=synthetic)
     rng = np.random.default_rng(random_state)
     specs = list(schema)
     numeric = {s.name: (_numeric(real, s), _numeric(synthetic, s)) for s in specs if s.kind in _NUMERIC}
@@ -361,20 +367,21 @@ def quality(
 
 def summarise_quality(shapes: pd.DataFrame, pairs: pd.DataFrame) -> dict[str, float]:
     """Turn :func:`column_shapes` and :func:`pair_trends` details into the quality scores."""
-    cs = _nanmean(shapes["score"])
-    pt = _nanmean(pairs.loc[pairs["meets_threshold"].astype(bool), "score"])
-    pt_all = _nanmean(pairs["score"])
+    cs = nanmean(shapes["score"])
+    pt = nanmean(pairs.loc[pairs["meets_threshold"].astype(bool), "score"])
+    pt_all = nanmean(pairs["score"])
     return {
-        "quality": _nanmean(pd.Series([cs, pt])),
+        "quality": nanmean(pd.Series([cs, pt])),
         "column_shapes": cs,
         "pair_trends": pt,
         "pair_trends_all_pairs": pt_all,
-        "quality_all_pairs": _nanmean(pd.Series([cs, pt_all])),
+        "quality_all_pairs": nanmean(pd.Series([cs, pt_all])),
         "pair_trends_pairs_counted": int(pairs["meets_threshold"].astype(bool).sum()),
     }
 
 
-def _nanmean(values: Sequence[float] | pd.Series) -> float:
+def nanmean(values: Sequence[float] | pd.Series) -> float:
+    """The mean of the values that are not NaN; NaN when there are none."""
     arr = np.asarray(values, dtype=float)
     arr = arr[~np.isnan(arr)]
     return float(arr.mean()) if len(arr) else float("nan")
@@ -405,7 +412,7 @@ def coverage(
         synthetic missing rates.
     """
     schema = resolve_schema(real, kinds)
-    _check_columns(schema, real=real, synthetic=synthetic)
+    check_columns(schema, real=real, synthetic=synthetic)
     rows = []
     for spec in schema:
         real_missing = float(real[spec.name].isna().mean())
@@ -466,7 +473,7 @@ def column_statistics(
         Statistics that do not apply are NaN (None for the object columns).
     """
     schema = resolve_schema(real, kinds)
-    _check_columns(schema, real=real, synthetic=synthetic)
+    check_columns(schema, real=real, synthetic=synthetic)
     rows = []
     for spec in schema:
         base = {"column": spec.name, "kind": spec.kind}
@@ -582,7 +589,7 @@ def ml_efficacy(
     schema = resolve_schema(train, kinds)
     if target not in schema.names:
         raise InvalidDataError(f"target {target!r} is not a column of the table; columns: {schema.names[:20]}.")
-    _check_columns(schema, train=train, synthetic=synthetic, holdout=holdout)
+    check_columns(schema, train=train, synthetic=synthetic, holdout=holdout)
     frames = [f[f[target].notna()] for f in (train, synthetic, holdout)]
     task = _task(schema, target, pd.concat([frames[0][target], frames[2][target]]))
     (x_train, x_syn, x_hold), mask, _ = _model_matrices(frames, schema, exclude=[target])
@@ -658,7 +665,7 @@ def detection_auc(
     from sklearn.model_selection import StratifiedKFold
 
     schema = resolve_schema(holdout, kinds)
-    _check_columns(schema, holdout=holdout, synthetic=synthetic)
+    check_columns(schema, holdout=holdout, synthetic=synthetic)
     n = min(int(max_rows), len(holdout), len(synthetic))
     if n < 5:
         raise InvalidDataError(f"detection_auc needs at least 5 rows in each table; got {n}.")
@@ -757,11 +764,11 @@ def dcr_distances(
         second-closest) record; ``n_train_reference``; ``exact_copies``.
     """
     schema = resolve_schema(train, kinds)
-    _check_columns(schema, train=train, holdout=holdout, synthetic=synthetic)
+    check_columns(schema, train=train, holdout=holdout, synthetic=synthetic)
     rng = np.random.default_rng(random_state)
-    synth_part = _sample(synthetic, n_synthetic, rng)
+    synth_part = subsample(synthetic, n_synthetic, rng)
     n_ref = len(holdout) if holdout is not None else min(len(train), 10_000)
-    train_part = _sample(train, n_ref, rng)
+    train_part = subsample(train, n_ref, rng)
     frames = [synth_part, train_part] + ([holdout] if holdout is not None else [])
     nums, discs, _, _ = _gower_inputs(frames, schema, train)
     to_train, to_train_2 = _nearest_two(nums[0], discs[0], nums[1], discs[1])
@@ -980,7 +987,7 @@ def alpha_precision_beta_recall(
     from sklearn.neighbors import NearestNeighbors
 
     schema = resolve_schema(real, kinds)
-    _check_columns(schema, real=real, synthetic=synthetic)
+    check_columns(schema, real=real, synthetic=synthetic)
     # Half of the real rows at most: the others fit the space (see below).
     n = min(int(max_rows), len(real) // 2, len(synthetic))
     levels = SUPPORT_LEVELS
@@ -998,7 +1005,7 @@ def alpha_precision_beta_recall(
     # centre than any new row (in-sample bias of a covariance: with 1,000 features on 3,000 rows,
     # a second sample of the same distribution scored 0.16).
     fit_part = real[schema.names].iloc[np.sort(order[n:n + int(max_rows)])]
-    synth_part = _sample(synthetic[schema.names], n, rng)
+    synth_part = subsample(synthetic[schema.names], n, rng)
     fit, r, s = support_features([fit_part, real_part, synth_part], schema, fit_part)
     mean, transform = _whitening(fit)
     r, s = (r - mean) @ transform, (s - mean) @ transform
@@ -1148,7 +1155,7 @@ def hierarchy_consistency(
     from scipy.stats import binom
 
     schema = resolve_schema(real, kinds)
-    _check_columns(schema, real=real, synthetic=synthetic)
+    check_columns(schema, real=real, synthetic=synthetic)
     codes = _hierarchy_codes(real, synthetic, schema)
     names = list(codes)
     n_real = len(real)

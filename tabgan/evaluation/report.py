@@ -197,7 +197,7 @@ class FidelityReport:
             if privacy_spent is None:
                 privacy_spent = self.model_info["privacy_spent"]
         self.schema = metrics.resolve_schema(real, kinds, metadata)
-        metrics._check_columns(self.schema, real=real, synthetic=synthetic, holdout=holdout)
+        metrics.check_columns(self.schema, real=real, synthetic=synthetic, holdout=holdout)
         if target is not None and target not in self.schema.names:
             raise InvalidDataError(
                 f"target {target!r} is not a column of the real table; columns: {self.schema.names[:20]}."
@@ -219,9 +219,9 @@ class FidelityReport:
                 if note:
                     self.notes.append(note)
         # Subsampled views; the caller's frames are never modified.
-        self.real = metrics._sample(real[names], self.max_rows, rng)
-        self.synthetic = metrics._sample(synthetic[names], self.max_rows, rng)
-        self.holdout = None if holdout is None else metrics._sample(holdout[names], self.max_rows, rng)
+        self.real = metrics.subsample(real[names], self.max_rows, rng)
+        self.synthetic = metrics.subsample(synthetic[names], self.max_rows, rng)
+        self.holdout = None if holdout is None else metrics.subsample(holdout[names], self.max_rows, rng)
         self._cache: dict[str, Any] = {}
         #: Seconds spent per part: ``setup`` (checks, subsamples, reading the model), each
         #: section as it is computed, and ``html`` (text and plots only, not the sections that
@@ -326,10 +326,10 @@ class FidelityReport:
         """
         cols = self.column_details
         out: dict[str, Any] = metrics.summarise_quality(cols, self.pair_details)
-        out["category_coverage"] = metrics._nanmean(cols["category_coverage"])
-        out["range_coverage"] = metrics._nanmean(cols["range_coverage"])
-        out["boundary_adherence"] = metrics._nanmean(cols["boundary_adherence"])
-        out["missing_value_similarity"] = metrics._nanmean(cols["missing_similarity"])
+        out["category_coverage"] = metrics.nanmean(cols["category_coverage"])
+        out["range_coverage"] = metrics.nanmean(cols["range_coverage"])
+        out["boundary_adherence"] = metrics.nanmean(cols["boundary_adherence"])
+        out["missing_value_similarity"] = metrics.nanmean(cols["missing_similarity"])
         support = self.support
         for key in ("alpha_precision", "beta_recall", "real_rows_covered"):
             out[key] = support[key]
