@@ -115,7 +115,7 @@ def main(argv=None) -> int:
     out = Path(args.out) if args.out else C.RESULTS_DIR / "dp_adult.json"
     payload = {
         "dataset": "adult", "delta": args.delta, "metadata": "column kinds only",
-        "args": vars(args), "machine": C.machine_info(), "total_s": time.perf_counter() - started,
+        "args": C.portable_args(vars(args)), "machine": C.machine_info(), "total_s": time.perf_counter() - started,
         "results": rows, "table": table, "anchors": {f"{k[0]} eps={k[1]}": v for k, v in ANCHORS.items()},
     }
     print(f"\nwrote {C.write_json(out, payload)}")

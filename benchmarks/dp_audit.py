@@ -45,7 +45,7 @@ def main(argv=None) -> int:
         print(f"| {sigma:g} | {C.fmt(r['epsilon_claimed'])} | {r['epsilon_lower_bound']:.3f} | "
               f"{'yes' if holds else 'NO'} |", flush=True)
     out = Path(args.out) if args.out else C.RESULTS_DIR / "dp_audit.json"
-    print(f"\nwrote {C.write_json(out, {'args': vars(args), 'machine': C.machine_info(), 'results': rows})}")
+    print(f"\nwrote {C.write_json(out, {'args': C.portable_args(vars(args)), 'machine': C.machine_info(), 'results': rows})}")
     return 0 if all(r["epsilon_lower_bound"] <= r["epsilon_claimed"] for r in rows) else 1
 
 
