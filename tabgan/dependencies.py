@@ -46,6 +46,9 @@ MIN_SHARE = 0.99
 MIN_LEVEL_ROWS = 10
 #: Significance of the tests that rule out chance (a parent level that is common anyway).
 MAX_P = 1e-3
+#: Pairs of columns with at most this many level combinations are counted with one bincount;
+#: wider pairs (thousands of levels each) with a sort of the row keys.
+DENSE_PAIRS = 4_000_000
 
 
 @dataclass
@@ -156,7 +159,13 @@ def _rule_map(child: np.ndarray, parent: np.ndarray, child_counts: np.ndarray, p
               n: int) -> np.ndarray | None:
     """The child-level -> parent-level map of one column pair, or None when it has no rule."""
     w_parent = len(parent_counts)
-    keys, pair_counts = np.unique(child * w_parent + parent, return_counts=True)
+    pair_keys = child * w_parent + parent
+    if len(child_counts) * w_parent <= DENSE_PAIRS:  # one pass (np.unique would sort n keys)
+        dense = np.bincount(pair_keys, minlength=len(child_counts) * w_parent)
+        keys = np.flatnonzero(dense)
+        pair_counts = dense[keys]
+    else:  # two wide columns: only the pairs that occur
+        keys, pair_counts = np.unique(pair_keys, return_counts=True)
     levels, implied = keys // w_parent, keys % w_parent
     # The most common parent of each child level: sort by (level, count descending), take firsts.
     order = np.lexsort((-pair_counts, levels))
