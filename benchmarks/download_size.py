@@ -11,8 +11,10 @@ platform). Build dependencies of a local project (setuptools for ``-e .``) are n
     python benchmarks/download_size.py torch==2.13.0 -e ".[dev]"
     python benchmarks/download_size.py --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
 
-Everything after the script name is handed to ``pip install``. Prints one line per file,
-largest first, and the total in MB (10**6 bytes) and GiB.
+Everything after the script name is handed to ``pip install``, except a leading
+``--out FILE.json``, where the files and the total are also written (the README's sizes come
+from ``benchmarks/results/download_size_*.json``). Prints one line per file, largest first, and
+the total in MB (10**6 bytes) and GiB.
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
         return 0
+    out = None
+    if argv[0] == "--out":
+        out, argv = Path(argv[1]), argv[2:]
+    pip_args = list(argv)
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
         cmd = [sys.executable, "-m", "pip", "install", "--isolated", "--dry-run", "--ignore-installed",
@@ -60,6 +66,21 @@ def main(argv: list[str]) -> int:
         print(f"{size / 1e6:10.1f} MB  {name} {version}  ({urllib.parse.unquote(filename)})")
     total = sum(r[0] for r in rows)
     print(f"total: {len(rows)} files, {total:,} bytes = {total / 1e6:,.0f} MB = {total / 2**30:.2f} GiB")
+    if out is not None:
+        import datetime
+        import platform
+
+        payload = {
+            "command": "python benchmarks/download_size.py " + " ".join(pip_args),
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "python": platform.python_version(), "platform": platform.platform(),
+            "files": [{"bytes": size, "name": name, "version": version, "file": urllib.parse.unquote(filename)}
+                      for size, name, version, filename in rows],
+            "total_files": len(rows), "total_bytes": total,
+        }
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {out}")
     return 0
 
 
