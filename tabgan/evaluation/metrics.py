@@ -283,6 +283,11 @@ def pair_trends(
         ``synthetic_association`` (Cramér's V, for contingency pairs) and ``meets_threshold`` (real |r| > 0.5 or V > 0.3).  SDMetrics'
         pair-trends score is ``score[meets_threshold].mean()``; the all-pairs score is
         ``score.mean()``.
+
+    Notes
+    -----
+    Longer than 60 lines with this documentation: the body is one loop over the column pairs,
+    with the two metrics side by side as SDMetrics computes them.
     """
     schema = resolve_schema(real, kinds)
     check_columns(schema, real=real, synthetic=synthetic)
@@ -582,6 +587,11 @@ def ml_efficacy(
         ``real_macro_f1`` (classification) or ``synthetic_r2``, ``real_r2`` (regression).  A figure
         that cannot be computed (e.g. the synthetic table holds a single class) is NaN and
         ``notes`` says why.
+
+    Notes
+    -----
+    Longer than 60 lines with this documentation: the body fits and scores each model on one
+    shared encoding of the three tables, which reads best in one place.
     """
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
     from sklearn.metrics import f1_score, r2_score, roc_auc_score
@@ -983,6 +993,11 @@ def alpha_precision_beta_recall(
         of P and R at those levels), ``real_rows_covered`` (``R(1)``: share of real rows with a
         synthetic row inside their ball), ``n_rows`` (rows per table) and ``n_features``.
         Figures are NaN when a table has fewer than ``n_neighbors + 2`` rows.
+
+    Notes
+    -----
+    Longer than 60 lines with this documentation: both figures share the cross-fitted space
+    and the neighbour searches, so they are computed together.
     """
     from sklearn.neighbors import NearestNeighbors
 
@@ -1151,6 +1166,11 @@ def hierarchy_consistency(
         ``rules``: DataFrame, one row per implication: ``child``, ``child_level``, ``parent``,
         ``parent_level``, ``real_rows``, ``real_share``, ``synthetic_rows``, ``synthetic_share``
         (NaN when no synthetic row has the child level).
+
+    Notes
+    -----
+    Longer than 60 lines with this documentation: the column dependencies and the level-wise
+    rules share one count of each column pair.
     """
     from scipy.stats import binom
 
