@@ -124,7 +124,7 @@ def _conditions(state: TrainingState, batch: int):
     return state.sampler.sample_generation(batch, state.rng)
 
 
-def dp_discriminator_step(state: TrainingState) -> float:
+def dp_discriminator_step(state: TrainingState) -> torch.Tensor:
     """One DP-SGD critic update: Poisson-sampled real rows (conditions read from the rows),
     as many fakes as the expected batch, one forward and one backward over both."""
     acc: PrivacyAccountant = state.privacy
@@ -147,12 +147,13 @@ def dp_discriminator_step(state: TrainingState) -> float:
         warnings.filterwarnings("ignore", message="Full backward hook is firing", category=UserWarning)
         loss.backward()
     state.opt_d.step()  # counted by the accountant's step hook (see PrivateTraining.wrap_critic)
+    # Left on the device, as the plain steps' losses: train() converts the epoch's sum once.
     with torch.no_grad():
         n_real = max(rows.numel(), 1)
-        return float(scores[rows.numel():].mean() - scores[: rows.numel()].sum() / n_real)
+        return scores[rows.numel():].mean() - scores[: rows.numel()].sum() / n_real
 
 
-def dp_generator_step(state: TrainingState) -> float:
+def dp_generator_step(state: TrainingState) -> torch.Tensor:
     """Generator update; conditions drawn by the *noisy* level frequencies.  opacus' hooks are
     off during it, and whatever gradients it leaves on the discriminator are cleared."""
     gsm = state.discriminator
@@ -171,7 +172,7 @@ def dp_generator_step(state: TrainingState) -> float:
         state.opt_d.zero_grad(set_to_none=True)
         for p in gsm.parameters():
             p.grad_sample = None
-    return float(loss.detach())
+    return loss.detach()
 
 
 def make_private_discriminator(discriminator, *, lr: float, noise_multiplier: float, max_grad_norm: float,

@@ -62,3 +62,10 @@ def test_a_critic_opacus_cannot_make_private_is_refused_by_its_validator():
     with pytest.raises(UnsupportedModuleError, match="BatchNorm"):
         make_private_discriminator(critic, lr=1e-3, noise_multiplier=1.0, max_grad_norm=1.0, expected_batch_size=8,
                                    noise_generator=torch.Generator())
+
+
+def test_dp_steps_leave_their_losses_on_the_device(make_state):
+    """As the plain steps: a float() per step would force a host-device sync every step on CUDA."""
+    state, _, _ = _private_state(make_state, 50)
+    for loss in (dp_discriminator_step(state), dp_generator_step(state)):
+        assert isinstance(loss, torch.Tensor) and loss.shape == () and torch.isfinite(loss)
