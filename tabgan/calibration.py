@@ -125,8 +125,9 @@ def fit_calibration(generate: Callable[[int, np.ndarray], tuple[np.ndarray, np.n
     noise of the drawn codes, which matters for wide columns (thousands of levels, a handful of
     draws each in a pool).  ``fixed`` holds, per code column, ``None`` or the frequencies (as
     shares of the pool) of the levels that dependency rules set whatever the offsets (see
-    :mod:`tabgan.dependencies`); ``probs`` includes them, and IPF fits the offsets so that the
-    rows the rules leave free make up the rest of the target.
+    :mod:`tabgan.dependencies`); for such a column ``probs`` covers only the rows the rules
+    leave free (summed, divided by the pool size), and IPF fits the offsets so that those rows
+    make up the rest of the target.
 
     Parameters
     ----------
@@ -157,7 +158,7 @@ def fit_calibration(generate: Callable[[int, np.ndarray], tuple[np.ndarray, np.n
                 done = fixed[j][:w]
                 if done.sum() > 1 - 1e-3:
                     continue
-                seen = np.clip(seen - done, 0.0, None) / (1 - done.sum())
+                seen = seen / (1 - done.sum())
                 t = np.clip(t - done, 0.0, None)
                 t = t / max(t.sum(), 1e-12)
             step = np.log((t + 1e-4) / (seen + 1e-4))

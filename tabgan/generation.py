@@ -80,9 +80,6 @@ def generate(parts: GenerationParts, n: int, parsed: list[tuple[int, int]], seq:
                 )
             batch = chunk_size if parsed else min(chunk_size, n - total)
             f, c = generate_chunk(parts, batch, parsed, disc_index, gen, gumbel_mask, level_bias)
-            f, c = f.cpu().numpy(), c.cpu().numpy()
-            if parts.dependencies is not None:
-                c = parts.dependencies.apply(c)
             if parsed:
                 ok = np.ones(batch, dtype=bool)
                 for ci, level in parsed:
@@ -111,7 +108,7 @@ def calibrate(parts: GenerationParts, targets: list, seq: np.random.SeedSequence
     def pool(n: int, bias: np.ndarray):
         b = level_bias + torch.as_tensor(bias, dtype=level_bias.dtype, device=parts.device)
         f, c, probs, fixed = generate_chunk(parts, n, [], {}, gen, gumbel_mask, b, with_probs=True)
-        return (f.cpu().numpy(), c, [p.double().cpu().numpy() for p in probs],
+        return (f, c, [p.double().cpu().numpy() for p in probs],
                 [None if x is None else x.double().cpu().numpy() for x in fixed])
 
     with _inference(parts.generator):
@@ -121,14 +118,14 @@ def calibrate(parts: GenerationParts, targets: list, seq: np.random.SeedSequence
 
 
 def generate_chunk(parts: GenerationParts, batch: int, parsed, disc_index, gen, gumbel_mask, level_bias,
-                    with_probs: bool = False):
-    """Compact floats and codes of ``batch`` generated rows.
+                   with_probs: bool = False):
+    """``floats`` (batch, F) and ``codes`` (batch, C) of ``batch`` generated rows, as numpy
+    arrays, with ``parts.dependencies`` enforced on the codes.
 
-    With ``with_probs``, the codes come back as a numpy array with the dependency rules enforced
-    (the calibration's pools), with two lists, one entry per softmax span: the level
-    probabilities averaged over the rows (what drawn codes estimate; for the levels the rules
-    set, the set levels' frequencies instead), and ``None`` or the frequencies of the levels the
-    rules set (as shares of ``batch``).
+    With ``with_probs``, also two lists, one entry per softmax span, for the calibration's
+    pools: the generator's level probabilities summed over the rows that no dependency rule
+    set, divided by ``batch`` (what the offsets act on), and ``None`` or the frequencies of the
+    levels the rules set (as shares of ``batch``).
     """
     sampler = parts.sampler
     if parsed:
@@ -144,11 +141,11 @@ def generate_chunk(parts: GenerationParts, batch: int, parsed, disc_index, gen, 
     # that the generated marginals keep their spread.
     u = torch.rand(raw.shape, device=raw.device, generator=gen).clamp_(1e-10, 1 - 1e-10)
     floats, codes = parts.head.decode(raw - torch.log(-torch.log(u)) * gumbel_mask + level_bias)
+    floats, codes, set_rows = floats.cpu().numpy(), codes.cpu().numpy(), {}
+    if parts.dependencies is not None:
+        codes, set_rows = parts.dependencies.apply_with_mask(codes)
     if not with_probs:
         return floats, codes
-    codes_np, set_rows = codes.cpu().numpy(), {}
-    if parts.dependencies is not None:
-        codes_np, set_rows = parts.dependencies.apply_with_mask(codes_np)
     logits = raw + level_bias
     probs, fixed = [], []
     for j, (off, w) in enumerate(zip(parts.head.code_offsets, parts.head.code_widths)):
@@ -158,11 +155,10 @@ def generate_chunk(parts: GenerationParts, batch: int, parsed, disc_index, gen, 
             fixed.append(None)
             continue
         rows = torch.as_tensor(set_rows[j], device=p.device)
-        done = torch.bincount(torch.as_tensor(codes_np[set_rows[j], j], device=p.device), minlength=w)
-        done = done.to(p.dtype) / batch
-        probs.append(p[~rows].sum(dim=0) / batch + done)
-        fixed.append(done)
-    return floats, codes_np, probs, fixed
+        done = torch.bincount(torch.as_tensor(codes[set_rows[j], j], device=p.device), minlength=w)
+        probs.append(p[~rows].sum(dim=0) / batch)
+        fixed.append(done.to(p.dtype) / batch)
+    return floats, codes, probs, fixed
 
 
 def output_masks(parts: GenerationParts) -> tuple[torch.Tensor, torch.Tensor]:
