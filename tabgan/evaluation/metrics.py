@@ -20,7 +20,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import ks_2samp
+from scipy.stats import binom, ks_2samp
 
 from .._stats import cramers_v
 from ..exceptions import InvalidDataError
@@ -1172,8 +1172,6 @@ def hierarchy_consistency(
     Longer than 60 lines with this documentation: the column dependencies and the level-wise
     rules share one count of each column pair.
     """
-    from scipy.stats import binom
-
     schema = resolve_schema(real, kinds)
     check_columns(schema, real=real, synthetic=synthetic)
     codes = _hierarchy_codes(real, synthetic, schema)
@@ -1218,7 +1216,7 @@ def hierarchy_consistency(
                 pair_rows.append(_dependency_row(codes, child, parent, d, v, ab["functional"] and ba["functional"]))
                 continue
             for child, parent, d in ((a, b, ab), (b, a, ba)):
-                rule_rows.extend(_level_rules(codes, child, parent, d, info[parent]["counts"], n_real, binom))
+                rule_rows.extend(_level_rules(codes, child, parent, d, info[parent]["counts"], n_real))
     return {"pairs": pd.DataFrame(pair_rows, columns=_PAIR_COLUMNS),
             "rules": pd.DataFrame(rule_rows, columns=_RULE_COLUMNS)}
 
@@ -1239,8 +1237,8 @@ def _dependency_row(codes: dict, child: str, parent: str, d: dict, v: float, mut
             "real_share": d["share"], "synthetic_share": synth_share, "synthetic_consistency": consistency}
 
 
-def _level_rules(codes: dict, child: str, parent: str, d: dict, parent_counts: np.ndarray, n_real: int,
-                 binom: Any) -> list[dict[str, Any]]:
+def _level_rules(codes: dict, child: str, parent: str, d: dict, parent_counts: np.ndarray, n_real: int
+                 ) -> list[dict[str, Any]]:
     rows, top_parent, top_rows = d["rows"], d["top_parent"], d["top_rows"]
     candidates = np.flatnonzero((rows >= LEVEL_RULE_MIN_ROWS) & (top_rows >= HIERARCHY_MIN_SHARE * rows))
     if len(candidates) == 0 or (parent_counts > 0).sum() < 2:
