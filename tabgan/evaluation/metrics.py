@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binom, ks_2samp
 
+from .. import dependencies
 from .._stats import cramers_v
 from ..exceptions import InvalidDataError
 from ..schema import KINDS, ColumnSpec, Schema, infer_schema, numeric_values
@@ -1049,12 +1050,13 @@ HIERARCHY_MAX_INTEGER_LEVELS = 32
 #: A pair of discrete columns is a dependency when its real Cramér's V is at least this ...
 HIERARCHY_MIN_CRAMERS_V = 0.95
 #: ... or when this share of the real rows have their child level's usual parent level.
-HIERARCHY_MIN_SHARE = 0.99
+#: The level-wise thresholds are the ones :mod:`tabgan.dependencies` learns its rules with.
+HIERARCHY_MIN_SHARE = dependencies.MIN_SHARE
 #: A level-wise implication needs at least this many real rows of the child level ...
-LEVEL_RULE_MIN_ROWS = 10
+LEVEL_RULE_MIN_ROWS = dependencies.MIN_LEVEL_ROWS
 #: ... of which HIERARCHY_MIN_SHARE have one parent level, beyond chance: a binomial test against
 #: that parent level's share of all rows, p below this.
-LEVEL_RULE_MAX_P = 1e-3
+LEVEL_RULE_MAX_P = dependencies.MAX_P
 
 _PAIR_COLUMNS = ["child", "parent", "mutual", "real_cramers_v", "real_share", "synthetic_share",
                  "synthetic_consistency"]
@@ -1090,7 +1092,7 @@ def _pair_table(child: np.ndarray, parent: np.ndarray, n_child: int, n_parent: i
                 ) -> tuple[np.ndarray, np.ndarray]:
     """Observed (child, parent) code pairs (as ``child * n_parent + parent``, sorted) and their counts."""
     keys = child * n_parent + parent
-    if n_child * n_parent <= 4_000_000:  # a dense count is several times faster than sorting
+    if n_child * n_parent <= dependencies.DENSE_PAIRS:  # a dense count is several times faster than sorting
         dense = np.bincount(keys, minlength=n_child * n_parent)
         seen = np.flatnonzero(dense)
         return seen, dense[seen]
