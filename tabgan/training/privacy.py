@@ -92,10 +92,9 @@ def check_config(settings: FitSettings, n_rows: int | None) -> None:
         raise PrivacyConfigError("Cannot train with differential privacy:\n  - " + "\n  - ".join(problems))
 
 
-def _check_budget(est: FitSettings, schema: Schema, n_rows: int) -> None:
+def _check_budget(est: FitSettings, plan: PrivacyPlan, n_rows: int) -> None:
     """Refuse a budget too small for the table before any mechanism runs (uses the true row
     count, as the other refusals: only the data owner sees the error)."""
-    plan = PrivacyPlan.make(float(est.epsilon), float(est.delta), schema, float(est.preprocessing_epsilon_share))
     batch, q, epochs, spe = _schedule(est, float(n_rows))
     steps = epochs * spe * int(est.discriminator_steps)
     sigma = noise_for(q, steps, plan.rdp_preprocessing, plan.epsilon, plan.delta_conversion)
@@ -104,7 +103,6 @@ def _check_budget(est: FitSettings, schema: Schema, n_rows: int) -> None:
             "Cannot train with differential privacy:\n  - too few rows for the budget: with "
             f"{n_rows} rows, epsilon={est.epsilon} and {steps} planned steps the noise multiplier would be "
             f"{sigma:.3g} (> {MAX_NOISE_MULTIPLIER}). Use more rows, a larger epsilon or fewer epochs.")
-
 
 
 # --------------------------------------------------------------------------- steps
@@ -232,9 +230,9 @@ class PrivateTraining(Training):
         n_rows = len(data) if hasattr(data, "__len__") else None
         check_config(s, n_rows)
         schema, self.nullable_public = _public_schema(data, metadata, discrete_columns)
-        _check_budget(s, schema, n_rows)
         self.public_schema = schema
         self.plan = PrivacyPlan.make(float(s.epsilon), float(s.delta), schema, float(s.preprocessing_epsilon_share))
+        _check_budget(s, self.plan, n_rows)
         return schema
 
     def encode(self, data, schema: Schema, seeds: dict) -> Encoded:
