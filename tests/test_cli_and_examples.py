@@ -120,6 +120,10 @@ def test_an_interrupted_cli_fit_resumes_from_its_checkpoint(tmp_path):
     common = ["--seed", "0", "-q", "--batch-size", "30"]
     assert main(["fit", str(data), "-o", str(tmp_path / "part.tabgan"), "--epochs", "2", "--checkpoint", str(ckpt),
                  *common]) == 0
+    assert ckpt.is_file()  # --checkpoint reaches fit
+    # --resume reaches fit too: a missing checkpoint is an error, not a fresh fit.
+    assert main(["fit", str(data), "-o", str(resumed), "--epochs", "2", "--resume", str(tmp_path / "none.ckpt"),
+                 *common]) == 2 and not resumed.exists()
     assert main(["fit", str(data), "-o", str(resumed), "--epochs", "2", "--resume", str(ckpt), *common]) == 0
     assert main(["fit", str(data), "-o", str(full), "--epochs", "2", *common]) == 0
     from tabgan import Synthesizer
