@@ -235,7 +235,9 @@ def test_in_mode_maps_send_generated_positions_onto_the_training_quantiles():
     assert np.array_equal(again.map_floats(raw, codes), cal.map_floats(raw, codes))
 
 
-def test_a_fit_keeps_a_bounded_skewed_column_off_its_minimum():
+def test_a_fit_maps_inside_modes_and_keeps_a_bounded_skewed_columns_shape():
+    # The in-mode maps are fitted and used; that they keep values off a clipped bound is
+    # shown by the unit test above (this one-epoch generator piles up little on its own).
     rng = np.random.default_rng(0)
     n = 2000
     df = pd.DataFrame({"weight": np.round(10_000 + rng.lognormal(11, 0.6, n)), "group": rng.choice(["a", "b"], n)})
@@ -251,9 +253,21 @@ def test_a_fit_keeps_a_bounded_skewed_column_off_its_minimum():
     assert shapes["weight"] > 0.9
 
 
-def test_threads_are_used_and_the_callers_setting_restored(mixed_frame, fast_params):
+def test_threads_are_used_and_the_callers_setting_restored(mixed_frame, fast_params, monkeypatch):
     import torch
 
+    import tabgan.synthesizer as synthesizer_module
+
+    seen = []  # torch's thread count while training and while generating
+
+    def spy(fn):
+        def wrapped(*args, **kwargs):
+            seen.append(torch.get_num_threads())
+            return fn(*args, **kwargs)
+        return wrapped
+
+    monkeypatch.setattr(synthesizer_module, "train", spy(synthesizer_module.train))
+    monkeypatch.setattr(synthesizer_module, "generate", spy(synthesizer_module.generate))
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
@@ -262,6 +276,7 @@ def test_threads_are_used_and_the_callers_setting_restored(mixed_frame, fast_par
         assert model.settings_["threads"] == 1
         model.sample(10)
         assert torch.get_num_threads() == 2
+        assert seen and set(seen) == {1}
     finally:
         torch.set_num_threads(before)
     with pytest.raises(ValueError, match="threads must be a positive integer"):
