@@ -1253,13 +1253,10 @@ def _level_rules(codes: dict, child: str, parent: str, d: dict, parent_counts: n
         return []
     _, sc, child_labels = codes[child]
     _, sp, parent_labels = codes[parent]
-    wc, wp = len(child_labels), len(parent_labels)
-    # Synthetic rows per child level, and per (child level, implied parent level), counted at once.
+    wc = len(child_labels)
+    # Synthetic rows per child level, and those of them with the level's implied parent level.
     synth_rows = np.bincount(sc, minlength=wc)[candidates]
-    synth_keys, synth_counts = _pair_table(sc, sp, wc, wp)
-    wanted = candidates * wp + top_parent[candidates]
-    pos = np.minimum(np.searchsorted(synth_keys, wanted), max(len(synth_keys) - 1, 0))
-    kept = np.where(synth_keys[pos] == wanted, synth_counts[pos], 0) if len(synth_keys) else np.zeros(len(wanted))
+    kept = np.bincount(sc[top_parent[sc] == sp], minlength=wc)[candidates]
     with np.errstate(invalid="ignore", divide="ignore"):
         synth_share = np.where(synth_rows > 0, kept / synth_rows, np.nan)
     return [{"child": child, "child_level": child_labels[level], "parent": parent,
