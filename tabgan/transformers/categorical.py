@@ -48,8 +48,8 @@ class CategoricalTransformer:
         if self.spec.kind == "boolean":
             as_num = pd.to_numeric(series.astype("object").where(series.notna(), np.nan), errors="coerce")
             arr = as_num.to_numpy(dtype="float64", na_value=np.nan)
-            codes = np.where(np.isnan(arr), -1, arr).astype(np.int64)
-            return codes
+            # Only 0/1 (False/True) are levels: anything else (2, 0.5) is unknown, not truncated to a code.
+            return np.where(np.isin(arr, (0.0, 1.0)), arr, -1).astype(np.int64)
         values = series.astype("object") if isinstance(series.dtype, pd.CategoricalDtype) else series
         # Index lookup, not pd.Categorical(values, categories): pandas deprecates building a
         # Categorical from values outside its categories, which is how unknowns are found here.

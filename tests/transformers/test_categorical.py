@@ -40,3 +40,13 @@ def test_an_unknown_value_is_not_taken_for_a_missing_one():
     with pytest.raises(InvalidDataError, match=r"holds 1 value\(s\) that are not among its 2 levels \(for example "
                                                r"\['c'\]\)\. Add them"):
         _transformer(nullable=True).transform(pd.Series(["a", "c", None], dtype=object))
+
+
+def test_a_boolean_value_other_than_0_or_1_is_refused_not_truncated_to_a_level():
+    spec = ColumnSpec.from_dict({"name": "f", "kind": "boolean", "categories": [False, True], "nullable": True,
+                                 "dtype": "bool"})
+    tt = CategoricalTransformer(spec).fit(pd.Series([True, False]))
+    assert tt.transform(pd.Series([True, False, None, 1, 0], dtype=object))[1][:, 0].tolist() == [1, 0, 2, 1, 0]
+    for bad in (2, 0.5):  # 2 used to become the missing level, 0.5 False
+        with pytest.raises(InvalidDataError, match="not among its 2 levels"):
+            tt.transform(pd.Series([True, bad], dtype=object))
