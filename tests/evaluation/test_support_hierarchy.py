@@ -232,9 +232,14 @@ def test_report_scores_frame_page_and_command(h_real, tmp_path, capsys):
     for key in ("alpha_precision", "beta_recall", "real_rows_covered", "hierarchy_consistency",
                 "hierarchy_pairs", "level_rule_consistency", "level_rules"):
         assert key in s, key
+    # The second table keeps every dependency and implication of the first, as the function says.
+    direct = M.summarise_hierarchy(M.hierarchy_consistency(h_real, hierarchy_table(1), H_KINDS))
+    assert {k: s[k] for k in direct} == direct
+    assert s["hierarchy_consistency"] == 1.0 and s["level_rule_consistency"] == 1.0 and s["hierarchy_pairs"] >= 4
     frame = report.to_frame()
     deps = frame[frame.level == "hierarchy"]
     assert len(deps) == s["hierarchy_pairs"] and (deps["metric"] == "HierarchyConsistency").all()
+    assert (deps["score"] == 1.0).all()
     page = report.to_html()
     block = page[page.index('id="hierarchy"'):page.index('id="coverage"')]
     assert "zip" in block and "husband" in block and "Level-wise implications" in block
