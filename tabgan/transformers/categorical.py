@@ -50,10 +50,9 @@ class CategoricalTransformer:
             arr = as_num.to_numpy(dtype="float64", na_value=np.nan)
             # Only 0/1 (False/True) are levels: anything else (2, 0.5) is unknown, not truncated to a code.
             return np.where(np.isin(arr, (0.0, 1.0)), arr, -1).astype(np.int64)
-        values = series.astype("object") if isinstance(series.dtype, pd.CategoricalDtype) else series
         # Index lookup, not pd.Categorical(values, categories): pandas deprecates building a
         # Categorical from values outside its categories, which is how unknowns are found here.
-        return pd.Index(self.categories_, dtype=object).get_indexer(values.astype(object)).astype(np.int64)
+        return pd.Index(self.categories_, dtype=object).get_indexer(series.astype(object)).astype(np.int64)
 
     def transform(self, series: pd.Series, rng: np.random.Generator | None = None):
         """Return an empty float block (n, 0) and the level codes (n, 1).

@@ -50,3 +50,10 @@ def test_a_boolean_value_other_than_0_or_1_is_refused_not_truncated_to_a_level()
     for bad in (2, 0.5):  # 2 used to become the missing level, 0.5 False
         with pytest.raises(InvalidDataError, match="not among its 2 levels"):
             tt.transform(pd.Series([True, bad], dtype=object))
+
+
+def test_a_pandas_categorical_series_gets_the_same_codes_as_its_values():
+    values = ["b", None, "a"]
+    tt = _transformer(nullable=True)
+    as_cat = tt.transform(pd.Series(pd.Categorical(values, categories=["b", "a", "x"])))[1]
+    assert as_cat[:, 0].tolist() == tt.transform(pd.Series(values, dtype=object))[1][:, 0].tolist() == [1, 2, 0]
