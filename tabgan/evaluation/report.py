@@ -111,16 +111,17 @@ def read_model_info(model: Any) -> dict | None:
     if hasattr(model, "get_params") and hasattr(model, "schema_"):
         from .._version import __version__
 
+        # The attributes ``Synthesizer.save`` writes to the file, read the same way; the device is
+        # the one used (the file stores only what the fit settings hold).
+        info = _info_from_meta({"tabgan_version": __version__, "params": model.get_params(),
+                                "settings": getattr(model, "settings_", None),
+                                "epochs_trained": getattr(model, "epochs_", None),
+                                "calibration": getattr(model, "calibration_", None),
+                                "privacy_spent": getattr(model, "privacy_spent_", None)},
+                               source=f"fitted {type(model).__name__} (in memory)")
         device = getattr(model, "device_", None)
-        settings = getattr(model, "settings_", None)
-        return {"source": f"fitted {type(model).__name__} (in memory)", "tabgan_version": __version__,
-                "params": {k: _plain(v) for k, v in model.get_params().items()},
-                "settings": {k: _plain_nested(v) for k, v in settings.items()} if isinstance(settings, Mapping)
-                else {},
-                "epochs_trained": getattr(model, "epochs_", None),
-                "device": None if device is None else str(device),
-                "calibrated": getattr(model, "calibration_", None) is not None,
-                "privacy_spent": getattr(model, "privacy_spent_", None), "schema": model.schema_}
+        info.update(device=None if device is None else str(device), schema=model.schema_)
+        return info
     raise TypeError("model must be the path of a model file written by Synthesizer.save, that file's metadata "
                     f"dict, or a fitted Synthesizer; got {type(model).__name__}"
                     + (" (not fitted: call fit first)" if hasattr(model, "get_params") else "") + ".")

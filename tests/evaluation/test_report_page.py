@@ -15,6 +15,7 @@ import pytest
 from tabgan.evaluation import FidelityReport, _html, _plots
 from tabgan.evaluation import metrics as M
 from tabgan.evaluation.cli import run_report
+from tabgan.evaluation.report import read_model_info
 
 from evaluation_tables import CLS_KINDS, classification_table
 
@@ -200,10 +201,15 @@ def test_model_file_settings_are_shown_from_the_cli(model_file, model_meta, tmp_
     assert run_report([str(paths["real"]), str(paths["synthetic"]), "--model", str(tmp_path / "no.tabgan")]) == 2
 
 
-def test_fitted_synthesizer_shows_its_device(fitted):
+def test_fitted_synthesizer_shows_its_device(fitted, model_file):
     report = FidelityReport(classification_table(0), classification_table(2), model=fitted)
     assert report.model_info["device"] == "cpu"
     assert report.schema is fitted.schema_
+    # The estimator in memory and the file it saved are shown alike (the file lacks the device used).
+    from_file = read_model_info(model_file)
+    same = ("tabgan_version", "params", "settings", "epochs_trained", "calibrated", "privacy_spent")
+    assert {k: report.model_info[k] for k in same} == {k: from_file[k] for k in same}
+    assert from_file["schema"].to_dict() == fitted.schema_.to_dict()
     block = _section(report.to_html(), "model", "schema")
     assert dict(r[:2] for r in _rows(block))["device"] == "cpu"
 
