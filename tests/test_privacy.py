@@ -252,3 +252,13 @@ def test_a_missing_value_without_a_released_missing_level_becomes_the_first_leve
     out = to_private(frame, built)
     assert out["grade"].iloc[:2].tolist() == [grade.categories[0]] * 2
     assert out["grade"].notna().all() and frame["grade"].isna().sum() == 2  # the input is not modified
+
+
+def test_public_schema_reads_discrete_columns_as_infer_schema_does():
+    """A whole-valued float column is "integer" only when declared; discrete_columns declares it
+    (a single name or a list), so it stays categorical; an undeclared one becomes continuous."""
+    df = pd.DataFrame({"x": np.arange(200.0) % 5, "y": np.arange(200.0)})
+    for given in ("x", ["x"]):
+        schema, _ = privacy._public_schema(df, None, given)
+        kinds = {s.name: s.kind for s in schema}
+        assert kinds == {"x": "categorical", "y": "continuous"}, given

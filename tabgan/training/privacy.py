@@ -198,8 +198,8 @@ def _public_schema(data, metadata, discrete_columns) -> tuple[Schema, set]:
     """The schema, with kinds decided by the metadata or the frame's dtypes only."""
     schema = infer_schema(data, metadata, discrete_columns)
     meta = parse_metadata(metadata, data.columns)
-    declared = {n for n, e in meta.items() if e.get("kind")} | set(
-        [discrete_columns] if isinstance(discrete_columns, str) else (discrete_columns or []))
+    # discrete_columns need no look: infer_schema made them categorical, never "integer".
+    declared = {n for n, e in meta.items() if e.get("kind")}
     for spec in schema:
         # A float column is "integer" only when every value is whole: a fact about the data.
         if spec.name not in declared and spec.kind == "integer" and data[spec.name].dtype.kind == "f":
