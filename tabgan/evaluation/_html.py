@@ -26,6 +26,7 @@ from .metrics import (
     HIERARCHY_MAX_INTEGER_LEVELS,
     HIERARCHY_MIN_CRAMERS_V,
     HIERARCHY_MIN_SHARE,
+    LEVEL_RULE_MAX_P,
     LEVEL_RULE_MIN_ROWS,
     SUPPORT_MAX_LEVELS,
     SUPPORT_NEIGHBOURS,
@@ -471,7 +472,8 @@ def _hierarchy_section(report: "FidelityReport", s: dict) -> str:
                  + '<p class="caption">A rule is a child value seen in at least '
                    f"{LEVEL_RULE_MIN_ROWS} real rows, at least {HIERARCHY_MIN_SHARE:.0%} of which have one parent "
                    "value, more often than chance allows (a binomial test against that parent value's share of all "
-                   "rows, p &lt; 0.001), in a pair of columns that is not a dependency as a whole: in census data, "
+                   f"rows, p &lt; {LEVEL_RULE_MAX_P:g}), in a pair of columns that is not a dependency as a whole: "
+                   "in census data, "
                    "the relationship \"Husband\" implies the sex \"Male\" while \"Not-in-family\" goes with "
                    "both. Synthetic share: the share of synthetic rows with the child value that have the implied "
                    "parent value (– when no synthetic row has the child value).</p>")
