@@ -48,7 +48,7 @@ class Layout:
     code_offsets: np.ndarray
     code_widths: np.ndarray
     discrete: np.ndarray
-    columns: tuple = ()
+    columns: tuple
 
     @classmethod
     def from_spans(cls, spans: list[Span]) -> "Layout":
@@ -159,7 +159,7 @@ class TableTransformer:
         """Decode ``floats`` (n, F) and ``codes`` (n, C) into a DataFrame with the original columns,
         order and dtypes."""
         out = {}
-        for col, (_, fs, cs) in zip(self.columns_, self.layout_.columns):
+        for col, (_, fs, cs) in zip(self.columns_, self.layout_.columns, strict=True):
             out[col.spec.name] = col.inverse_transform(floats[:, fs], codes[:, cs])
         frame = pd.DataFrame({name: s.reset_index(drop=True) for name, s in out.items()})
         return frame[self.schema.names]
@@ -167,7 +167,7 @@ class TableTransformer:
     def quantile_floats(self) -> dict[int, tuple[int, int]]:
         """Float index of every quantile-encoded score -> (its code column, the continuous mode)."""
         out = {}
-        for col, (_, fs, cs) in zip(self.columns_, self.layout_.columns):
+        for col, (_, fs, cs) in zip(self.columns_, self.layout_.columns, strict=True):
             if isinstance(col, NumericTransformer) and col.knots_:
                 out[fs.start] = (cs.start, len(col.points_))
         return out
@@ -175,7 +175,7 @@ class TableTransformer:
     def mode_floats(self) -> dict[int, tuple[int, list[int]]]:
         """Float index of every mode-encoded position -> (its code column, its continuous modes)."""
         out = {}
-        for col, (_, fs, cs) in zip(self.columns_, self.layout_.columns):
+        for col, (_, fs, cs) in zip(self.columns_, self.layout_.columns, strict=True):
             if isinstance(col, NumericTransformer) and not col.knots_ and col.means_:
                 out[fs.start] = (cs.start, list(range(len(col.points_), len(col.points_) + len(col.means_))))
         return out
