@@ -35,6 +35,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from .schema import ColumnSpec, Schema, numeric_values
+from .transformers.categorical import level_codes
 
 __all__ = [
     "POOLED_LABEL",
@@ -179,15 +180,8 @@ def _level_keys(spec: ColumnSpec) -> list:
 
 def _level_codes(series: pd.Series, keys: list) -> np.ndarray:
     """Index of each value among ``keys``; ``len(keys)`` for missing, -1 for other values."""
-    values = series.astype("object") if isinstance(series.dtype, pd.CategoricalDtype) else series
-    if keys and all(isinstance(k, bool) for k in keys):
-        as_num = pd.to_numeric(values.astype("object").where(values.notna(), np.nan), errors="coerce")
-        arr = as_num.to_numpy(dtype="float64", na_value=np.nan)
-        codes = np.where(np.isnan(arr), -1, arr).astype(np.int64)
-    else:
-        codes = pd.Index(keys, dtype=object).get_indexer(values.astype("object")).astype(np.int64)
-    codes = np.where(series.isna().to_numpy(), len(keys), codes)
-    return codes
+    codes = level_codes(series, keys, boolean=bool(keys) and all(isinstance(k, bool) for k in keys))
+    return np.where(series.isna().to_numpy(), len(keys), codes)
 
 
 def release(data: pd.DataFrame, schema: Schema, rho: dict[str, float], delta_threshold: float,

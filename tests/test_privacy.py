@@ -262,3 +262,13 @@ def test_public_schema_reads_discrete_columns_as_infer_schema_does():
         schema, _ = privacy._public_schema(df, None, given)
         kinds = {s.name: s.kind for s in schema}
         assert kinds == {"x": "categorical", "y": "continuous"}, given
+
+
+def test_released_boolean_counts_follow_the_order_of_the_levels():
+    """The release's level codes (privacy_preprocessing._level_codes) put each boolean value on
+    its own level, whatever the order the metadata lists them in; missing is the last code."""
+    from tabgan.privacy_preprocessing import _level_codes
+
+    s = pd.Series([True, True, False, None, 1, 0, 2], dtype=object)
+    assert _level_codes(s, [False, True]).tolist() == [1, 1, 0, 2, 1, 0, -1]
+    assert _level_codes(s, [True, False]).tolist() == [0, 0, 1, 2, 0, 1, -1]

@@ -13,7 +13,7 @@ from ..exceptions import InvalidDataError
 from ..schema import ColumnSpec
 from .base import Span, object_array, restore_dtype
 
-__all__ = ["CategoricalTransformer"]
+__all__ = ["CategoricalTransformer", "level_codes"]
 
 
 def _numeric_not_bool(dtype: str) -> bool:
@@ -45,14 +45,7 @@ class CategoricalTransformer:
 
     def codes_of(self, series: pd.Series) -> np.ndarray:
         """Level codes of the values; -1 for values not among the levels (missing included)."""
-        if self.spec.kind == "boolean":
-            as_num = pd.to_numeric(series.astype("object").where(series.notna(), np.nan), errors="coerce")
-            arr = as_num.to_numpy(dtype="float64", na_value=np.nan)
-            # Only 0/1 (False/True) are levels: anything else (2, 0.5) is unknown, not truncated to a code.
-            return np.where(np.isin(arr, (0.0, 1.0)), arr, -1).astype(np.int64)
-        # Index lookup, not pd.Categorical(values, categories): pandas deprecates building a
-        # Categorical from values outside its categories, which is how unknowns are found here.
-        return pd.Index(self.categories_, dtype=object).get_indexer(series.astype(object)).astype(np.int64)
+        return level_codes(series, self.categories_, boolean=self.spec.kind == "boolean")
 
     def transform(self, series: pd.Series, rng: np.random.Generator | None = None):
         """Return an empty float block (n, 0) and the level codes (n, 1).
@@ -101,3 +94,21 @@ class CategoricalTransformer:
         self.categories_ = list(self.spec.categories or [])
         self.has_missing_level_ = bool(state["missing_level"])
         return self
+
+
+def level_codes(series: pd.Series, categories: list, *, boolean: bool) -> np.ndarray:
+    """Index of each value among ``categories``; -1 for any other value, missing included.
+
+    A boolean column's values are compared as numbers (``True``, ``1`` and ``1.0`` are one
+    level), each to its own level wherever it sits among ``categories`` (metadata may list
+    ``[True, False]``); other numbers (2, 0.5) are not levels.
+    """
+    if boolean:
+        arr = pd.to_numeric(series.astype("object").where(series.notna(), np.nan), errors="coerce") \
+            .to_numpy(dtype="float64", na_value=np.nan)
+        keys = pd.to_numeric(pd.Series(list(categories), dtype=object), errors="coerce").to_numpy(dtype="float64")
+        codes = pd.Index(keys).get_indexer(arr).astype(np.int64)
+        return np.where(np.isnan(arr), -1, codes)
+    # Index lookup, not pd.Categorical(values, categories): pandas deprecates building a
+    # Categorical from values outside its categories, which is how unknowns are found here.
+    return pd.Index(categories, dtype=object).get_indexer(series.astype(object)).astype(np.int64)

@@ -57,3 +57,15 @@ def test_a_pandas_categorical_series_gets_the_same_codes_as_its_values():
     tt = _transformer(nullable=True)
     as_cat = tt.transform(pd.Series(pd.Categorical(values, categories=["b", "a", "x"])))[1]
     assert as_cat[:, 0].tolist() == tt.transform(pd.Series(values, dtype=object))[1][:, 0].tolist() == [1, 2, 0]
+
+
+def test_boolean_levels_listed_true_first_keep_each_value_on_its_own_level():
+    """Metadata may list a boolean's categories as [True, False]: True must not become False."""
+    from tabgan.schema import infer_schema
+
+    df = pd.DataFrame({"f": [True] * 9 + [False]})
+    spec = infer_schema(df, {"columns": {"f": {"kind": "boolean", "categories": [True, False]}}})["f"]
+    tt = CategoricalTransformer(spec).fit(df["f"])
+    _, codes = tt.transform(df["f"])
+    assert codes[:, 0].tolist() == [0] * 9 + [1]
+    assert tt.inverse_transform(np.zeros((10, 0), np.float32), codes).tolist() == df["f"].tolist()
