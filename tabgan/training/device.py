@@ -14,7 +14,7 @@ __all__ = ["resolve_device", "resolve_threads", "torch_threads"]
 #: batch of 500 rows through layers of 256 units): a matrix product takes well under a
 #: millisecond, so a second thread saves little on an idle machine and costs a lot on a busy
 #: one, where threads wait for each other (several times slower than one thread on 2 cores
-#: with another job running; measured in docs/usage.md).
+#: with another job running).
 DEFAULT_THREADS = 1
 
 logger = logging.getLogger("tabgan")
