@@ -94,6 +94,43 @@ def worker(model_path: str, out_path: str, rows: int, chunk_size: int) -> None:
     os.unlink(out_path)
 
 
+def measure(rows_list, formats, chunk_size: int = 100_000, train_rows: int = 5_000, progress=True):
+    """Fit a small model on ``adult_like(train_rows)`` and measure ``sample_to`` of each number of
+    rows in each format, each in a fresh child process; ``(fit seconds, records)``.
+
+    ``benchmarks/speed.py`` calls this too (target 3), so both report the same measurement.
+    """
+    sys.path.insert(0, str(REPO_ROOT))
+    from tabgan import Synthesizer
+
+    records = []
+    with tempfile.TemporaryDirectory(prefix="tabgan-mem-") as tmp:
+        model_path = os.path.join(tmp, "adult_like.tabgan")
+        start = time.perf_counter()
+        Synthesizer(epochs=1, random_state=0, verbose=False, device="cpu").fit(
+            adult_like(train_rows)).save(model_path)
+        fit_seconds = time.perf_counter() - start
+        for fmt in formats:
+            for rows in rows_list:
+                out = os.path.join(tmp, f"out.{fmt}")
+                proc = subprocess.run(
+                    [sys.executable, __file__, "--worker", model_path, out, str(rows), str(chunk_size)],
+                    capture_output=True, text=True, check=False,
+                    env={**os.environ, "OMP_NUM_THREADS": "1"},
+                )
+                if proc.returncode != 0:
+                    raise RuntimeError(f"sample_to worker failed ({fmt}, {rows} rows):\n{proc.stderr}")
+                rec = {"format": fmt, "rows": rows, "chunk_size": chunk_size,
+                       **json.loads(proc.stdout.strip().splitlines()[-1])}
+                rec["growth_mb"] = round(rec["peak_mb"] - rec["rss_before_mb"], 1)
+                rec["rows_per_s"] = round(rows / rec["seconds"]) if rec["seconds"] else None
+                records.append(rec)
+                if progress:
+                    print(f"  {fmt} {rows:>11,} rows: peak {rec['peak_mb']:.0f} MB "
+                          f"({rec['seconds']:.0f} s)", file=sys.stderr, flush=True)
+    return fit_seconds, records
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
@@ -111,33 +148,7 @@ def main(argv=None) -> int:
     import torch
 
     torch.set_num_threads(1)
-    sys.path.insert(0, str(REPO_ROOT))
-    from tabgan import Synthesizer
-
-    records = []
-    with tempfile.TemporaryDirectory(prefix="tabgan-mem-") as tmp:
-        model_path = os.path.join(tmp, "adult_like.tabgan")
-        start = time.perf_counter()
-        Synthesizer(epochs=1, random_state=0, verbose=False, device="cpu").fit(
-            adult_like(args.train_rows)).save(model_path)
-        fit_seconds = time.perf_counter() - start
-        for fmt in args.formats:
-            for rows in args.rows:
-                out = os.path.join(tmp, f"out.{fmt}")
-                proc = subprocess.run(
-                    [sys.executable, __file__, "--worker", model_path, out, str(rows), str(args.chunk_size)],
-                    capture_output=True, text=True, check=False,
-                    env={**os.environ, "OMP_NUM_THREADS": "1"},
-                )
-                if proc.returncode != 0:
-                    print(proc.stderr, file=sys.stderr)
-                    return proc.returncode
-                rec = {"format": fmt, "rows": rows, "chunk_size": args.chunk_size,
-                       **json.loads(proc.stdout.strip().splitlines()[-1])}
-                rec["growth_mb"] = round(rec["peak_mb"] - rec["rss_before_mb"], 1)
-                records.append(rec)
-                print(f"  {fmt} {rows:>11,} rows: peak {rec['peak_mb']:.0f} MB "
-                      f"({rec['seconds']:.0f} s)", file=sys.stderr, flush=True)
+    fit_seconds, records = measure(args.rows, args.formats, args.chunk_size, args.train_rows)
 
     header = "| format | rows | chunk | RSS before (MB) | peak RSS (MB) | peak - before (MB) | seconds | file (MB) |"
     print(header)
