@@ -182,7 +182,7 @@ class _CheckLog(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         msg = record.getMessage()
-        if "validation fidelity" in msg:
+        if msg.startswith("epoch ") and "validation fidelity" in msg:
             epoch = int(msg.split()[1].rstrip(":"))
             self.points.append({"epoch": epoch + 1, "score": float(msg.split()[-1]),
                                 "seconds": round(time.perf_counter() - self.start, 2)})
@@ -197,7 +197,7 @@ def section_quality(train, holdout, meta, budgets, timing_epochs: int) -> dict:
 
     _, _, ct = fit_ctgan(train, meta, timing_epochs)
     ctgan_s = ct["fit300_estimated_s"]
-    print(f"  ctgan: setup {ct['setup_s']:.1f} s, epochs {[round(e, 2) for e in ct['epoch_s']]} -> "
+    print(f"  ctgan: setup {ct['setup_s']:.1f} s, epochs {[round(float(e), 2) for e in ct['epoch_s']]} -> "
           f"CTGAN-300 estimated {ctgan_s:.0f} s", file=sys.stderr, flush=True)
     kinds = column_kinds(meta)
     runs = []

@@ -19,6 +19,7 @@ from .calibration import Calibration, fit_calibration
 from .dependencies import Dependencies
 from .exceptions import ConditionError
 from .nn.modules import OutputHead
+from .nn.precision import autocast
 from .sampling import ConditionalSampler
 from .transformers import TableTransformer
 from .transformers.numeric import ALPHA_CLIP, Q_SCALE
@@ -42,6 +43,7 @@ class GenerationParts:
     embedding_dim: int
     calibration: Calibration | None = None
     dependencies: Dependencies | None = None
+    autocast_dtype: torch.dtype | None = None  # mixed precision of the generator (see training.loop.autocast)
 
 
 @contextmanager
@@ -136,7 +138,8 @@ def generate_chunk(parts: GenerationParts, batch: int, parsed, disc_index, gen, 
     else:
         cond = torch.zeros(batch, 0, device=parts.device)
     noise = torch.randn(batch, parts.embedding_dim, device=parts.device, generator=gen)
-    raw = parts.generator(torch.cat([noise, cond], dim=1))
+    with autocast(parts.device, parts.autocast_dtype):
+        raw = parts.generator(torch.cat([noise, cond], dim=1)).float()
     # Levels are drawn from the generator's softmax (Gumbel-max), not taken by argmax, so
     # that the generated marginals keep their spread.
     u = torch.rand(raw.shape, device=raw.device, generator=gen).clamp_(1e-10, 1 - 1e-10)

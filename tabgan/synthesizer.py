@@ -24,6 +24,7 @@ from .conditions import parse_conditions
 from .exceptions import NotFittedError
 from .generation import GenerationParts, calibrate, generate
 from .nn.modules import Discriminator, Generator, OutputHead, init_parameters
+from .nn.precision import autocast_dtype
 from .persistence import read_model_file, write_model_file
 from .sampling import ConditionalSampler
 from .schema import Schema
@@ -129,6 +130,12 @@ class Synthesizer(BaseEstimator):
         privacy (finding them reads exact counts).
     device : str
         ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+    precision : {"float32", "bfloat16"}
+        ``"bfloat16"`` runs the networks' forward passes under ``torch.autocast`` (matrix
+        products in bfloat16; output head, losses and optimisers in float32): about twice the
+        arithmetic rate on CPUs with AVX512-BF16 and on recent GPUs. Not the default: its effect
+        on fidelity has not been measured on every shared table (``benchmarks/README.md``).
+        Not available under differential privacy.
     threads : int or None
         CPU threads torch uses during ``fit`` and ``sample`` (restored afterwards). ``None``
         means one: the networks are small, so more threads gain little on an idle machine and
@@ -191,6 +198,7 @@ class Synthesizer(BaseEstimator):
         calibrate: bool = True,
         dependencies: bool = True,
         device: str = "auto",
+        precision: str = "float32",
         threads: int | None = None,
         random_state=None,
         verbose: bool = True,
@@ -216,6 +224,7 @@ class Synthesizer(BaseEstimator):
         self.calibrate = calibrate
         self.dependencies = dependencies
         self.device = device
+        self.precision = precision
         self.threads = threads
         self.random_state = random_state
         self.verbose = verbose
@@ -328,7 +337,8 @@ class Synthesizer(BaseEstimator):
         state.generator.eval()
         sampler = ConditionalSampler(cond_probs, device)  # level probabilities only, no rows
         parts = GenerationParts(state.generator, sampler, encoded.level_probs, state.head, transformer, device,
-                                int(self.embedding_dim), dependencies=dependencies)
+                                int(self.embedding_dim), dependencies=dependencies,
+                                autocast_dtype=autocast_dtype(self.precision))
         calibration = self._calibrate(parts, encoded.targets, seeds["calibrate"], encoded.mode_targets)
         if announcer is not None:
             announcer.say(f"{summary}; fit took {format_seconds(time.perf_counter() - fit_start)} in all")
@@ -433,7 +443,8 @@ class Synthesizer(BaseEstimator):
         reference = data.iloc[np.sort(rng.choice(len(data), n_check, replace=False))]
         discretizer = Discretizer(schema, reference)
         parts = GenerationParts(generator, ConditionalSampler(transformer.layout_.of_conditioned(level_probs), device),
-                                level_probs, head, transformer, device, int(self.embedding_dim))
+                                level_probs, head, transformer, device, int(self.embedding_dim),
+                                autocast_dtype=autocast_dtype(self.precision))
         check_seq = seq.spawn(1)[0]
 
         def sample_frame(n):
@@ -468,6 +479,7 @@ class Synthesizer(BaseEstimator):
             width=layout.width, embedding_dim=int(self.embedding_dim), batch_size=plan.batch, pac=plan.pac,
             gp_weight=float(strategy.gradient_penalty()), rng=train_gen,
             discriminator_steps=int(self.discriminator_steps), gp_share=GP_SHARE, privacy=strategy.accountant,
+            autocast_dtype=autocast_dtype(self.precision),
         )
 
     def _callbacks(self, announcer: Announcer | None = None) -> tuple[History, list]:
@@ -599,7 +611,8 @@ class Synthesizer(BaseEstimator):
 
     def _parts(self) -> GenerationParts:
         return GenerationParts(self.generator_, self.sampler_, self.level_probs_, self.head_, self.transformer_, self.device_,
-                      int(self.embedding_dim), self.calibration_, getattr(self, "dependencies_", None))
+                      int(self.embedding_dim), self.calibration_, getattr(self, "dependencies_", None),
+                      autocast_dtype(self.precision))
 
 
     # ------------------------------------------------------------------ persistence
@@ -672,7 +685,7 @@ class Synthesizer(BaseEstimator):
             raise ModelFileError(f"{path} is damaged or inconsistent: {exc}") from None
         generator.eval()
         parts = GenerationParts(generator, sampler, level_probs, head, transformer, dev, int(model.embedding_dim),
-                                dependencies=dependencies)
+                                dependencies=dependencies, autocast_dtype=autocast_dtype(model.precision))
         model._set_fitted(parts, schema=schema, history=History(), privacy_spent=meta.get("privacy_spent"),
                           epochs=meta.get("epochs_trained"), settings=meta.get("settings") or {},
                           sample_entropy=sample_entropy, sample_calls=sample_calls, calibration=calibration)

@@ -15,6 +15,7 @@ import numbers
 import numpy as np
 
 from ._random import resolve_seed
+from .nn.precision import PRECISIONS
 from .training.device import resolve_device, resolve_threads
 from .transformers.numeric import TABLE_ENCODINGS
 
@@ -73,6 +74,11 @@ def check_params(params: dict) -> None:
     if params["gradient_penalty"] is not None:
         check_positive_float("gradient_penalty", params["gradient_penalty"], allow_zero=True)
     resolve_device(params["device"])
+    if params["precision"] not in PRECISIONS:
+        raise ValueError(f"precision must be one of {tuple(PRECISIONS)}; got {params['precision']!r}.")
+    if params["precision"] != "float32" and params["epsilon"] is not None:
+        raise ValueError(f"precision={params['precision']!r} is not available with differential privacy (the "
+                         "per-sample gradients are computed in float32); leave precision='float32'.")
     resolve_threads(params["threads"])
     for name in ("keep_best", "calibrate", "dependencies", "verbose"):
         if not isinstance(params[name], (bool, np.bool_)):

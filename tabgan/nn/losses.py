@@ -35,7 +35,7 @@ def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, pac: int,
     alpha = torch.rand(n, 1, 1, device=real.device, generator=generator)
     alpha = alpha.expand(n, pac, real.shape[1]).reshape(-1, real.shape[1])
     mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-    scores = critic(mixed)
+    scores = critic(mixed).float()
     grads = torch.autograd.grad(scores.sum(), mixed, create_graph=True)[0]
     grads = grads.reshape(-1, pac * real.shape[1])
     return weight * ((grads.norm(2, dim=1) - 1) ** 2).mean()

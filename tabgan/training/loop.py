@@ -14,6 +14,7 @@ import torch
 
 from ..nn.losses import condition_loss, critic_loss, generator_adversarial_loss, gradient_penalty
 from ..nn.modules import Discriminator, Generator, OutputHead
+from ..nn.precision import autocast
 from ..sampling import ConditionalSampler, expand_codes
 from .callbacks import Callback, EpochRecord
 
@@ -59,6 +60,9 @@ class TrainingState:
     gp_share: float = 1.0           # share of the batch the gradient penalty is estimated on
     privacy: object | None = None   # a PrivacyEngine-like hook, see training/privacy.py
     extra: dict = field(default_factory=dict)
+    #: ``torch.bfloat16`` runs the networks' forward passes under autocast (mixed precision:
+    #: matrix products in bfloat16, the output head, losses and optimiser in float32); None: float32.
+    autocast_dtype: torch.dtype | None = None
 
     @property
     def device(self) -> torch.device:
@@ -89,7 +93,7 @@ def real_batch(state: TrainingState, rows: torch.Tensor) -> torch.Tensor:
 
 def generate(state: TrainingState, cond: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Raw generator outputs and their activated form for the given conditions."""
-    raw = state.generator(torch.cat([_noise(state, cond.shape[0]), cond], dim=1))
+    raw = state.generator(torch.cat([_noise(state, cond.shape[0]), cond], dim=1)).float()
     return raw, state.head(raw, state.rng)
 
 
@@ -102,16 +106,17 @@ def discriminator_step(state: TrainingState) -> torch.Tensor:
     """
     cond, col, level, rows = draw_conditions(state, state.batch_size)
     real = real_batch(state, rows)
-    raw, fake_graph = generate(state, cond)
-    state.extra["pending"] = (cond, col, level, raw, fake_graph)
-    fake = fake_graph.detach()
-    real_in = torch.cat([real, cond], dim=1)
-    fake_in = torch.cat([fake, cond], dim=1)
-    loss = critic_loss(state.discriminator(real_in), state.discriminator(fake_in))
-    total = loss
-    if state.gp_weight > 0:
-        total = loss + gradient_penalty(state.discriminator, real_in, fake_in, state.pac, state.rng,
-                                        state.gp_weight, state.gp_share)
+    with autocast(state.device, state.autocast_dtype):
+        raw, fake_graph = generate(state, cond)
+        state.extra["pending"] = (cond, col, level, raw, fake_graph)
+        fake = fake_graph.detach()
+        real_in = torch.cat([real, cond], dim=1)
+        fake_in = torch.cat([fake, cond], dim=1)
+        loss = critic_loss(state.discriminator(real_in).float(), state.discriminator(fake_in).float())
+        total = loss
+        if state.gp_weight > 0:
+            total = loss + gradient_penalty(state.discriminator, real_in, fake_in, state.pac, state.rng,
+                                            state.gp_weight, state.gp_share)
     state.opt_d.zero_grad(set_to_none=True)
     total.backward()
     state.opt_d.step()
@@ -127,14 +132,16 @@ def generator_step(state: TrainingState) -> torch.Tensor:
         cond, col, level, raw, fake = pending
     else:
         cond, col, level, _ = draw_conditions(state, state.batch_size)
-        raw, fake = generate(state, cond)
+        with autocast(state.device, state.autocast_dtype):
+            raw, fake = generate(state, cond)
     # The critic's own weight gradients are not needed here (its step clears them anyway):
     # freezing it spares their computation in the backward pass.
     critic_params = [p for p in state.discriminator.parameters() if p.requires_grad]
     for p in critic_params:
         p.requires_grad_(False)
     try:
-        scores = state.discriminator(torch.cat([fake, cond], dim=1))
+        with autocast(state.device, state.autocast_dtype):
+            scores = state.discriminator(torch.cat([fake, cond], dim=1)).float()
     finally:
         for p in critic_params:
             p.requires_grad_(True)
