@@ -1,10 +1,10 @@
 """Where tabgan's fit time goes, phase by phase, plus the top functions of a cProfile.
 
-    python benchmarks/profile_fit.py [--dataset adult] [--epochs 3] [--threads 1]
+    python benchmarks/profile_fit.py [--dataset adult] [--epochs 3] [--threads 1] [--precision float32]
 
 Prints a table of phases (schema inference, encoder fit, encoding, network set-up, training
-per epoch, sampling) and the 15 most expensive functions, and writes JSON to
-benchmarks/results/profile_NAME.json.
+per epoch, sampling) and the 15 most expensive functions, and writes both (with the load
+average) to benchmarks/results/profile_NAME.json.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ def main(argv=None) -> int:
     p.add_argument("--data-dir", default=str(HERE.parent.parent / "shared" / "datasets"))
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--precision", default="float32", help="Synthesizer(precision=...); left out for a "
+                   "checkout from before the parameter existed when float32")
     p.add_argument("--out", default=None)
     args = p.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
@@ -59,7 +61,8 @@ def main(argv=None) -> int:
     tt.transform(df, rng)
     phases["encode table"] = time.perf_counter() - t
 
-    model = Synthesizer(epochs=args.epochs, random_state=0, verbose=False)
+    extra = {} if args.precision == "float32" else {"precision": args.precision}
+    model = Synthesizer(epochs=args.epochs, random_state=0, verbose=False, **extra)
     prof = cProfile.Profile()
     t = time.perf_counter()
     prof.enable()
@@ -79,7 +82,12 @@ def main(argv=None) -> int:
     for k, v in phases.items():
         print(f"| {k} | {v:.3f} |")
     buf = io.StringIO()
-    pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(15)
+    stats = pstats.Stats(prof, stream=buf).sort_stats("tottime")
+    stats.print_stats(15)
+    top_functions = [{"function": f"{path.rsplit('/', 1)[-1]}:{line}({name})", "calls": calls, "own_s": round(own, 3),
+                      "cumulative_s": round(cum, 3)}
+                     for (path, line, name), (_, calls, own, cum, _) in
+                     sorted(stats.stats.items(), key=lambda kv: -kv[1][2])[:15]]
     top = buf.getvalue()
     print("\nTop functions by own time:\n")
     print("\n".join(line for line in top.splitlines() if line.strip())[-2500:])
@@ -87,7 +95,9 @@ def main(argv=None) -> int:
     out = Path(args.out) if args.out else HERE / "results" / f"profile_{args.dataset}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"dataset": args.dataset, "epochs": args.epochs, "threads": args.threads,
-                               "phases_s": phases, "epoch_seconds": epoch_s}, indent=2))
+                               "precision": args.precision, "load_average": os.getloadavg(),
+                               "phases_s": phases, "epoch_seconds": epoch_s, "top_functions": top_functions},
+                              indent=2))
     print(f"\nwrote {out}")
     return 0
 

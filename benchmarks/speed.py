@@ -53,7 +53,8 @@ def _args(argv=None):
     p.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, from {', '.join(SECTIONS)}")
     p.add_argument("--data-dir", default=None, help="folder with adult.csv and adult.json")
     p.add_argument("--budgets", default=None,
-                   help="tabgan epoch budgets of the quality section (default 20,40; quick 2)")
+                   help="tabgan epoch budgets of the quality section, EPOCHS[:PRECISION] (default "
+                   "20,40,40:bfloat16; quick 2)")
     p.add_argument("--scale-rows", default=None, help="rows of the jittered adult tables (default 100000,300000,"
                    "1000000; quick 20000,60000)")
     p.add_argument("--scale-epochs", type=int, default=1, help="epochs per scale fit")
@@ -202,8 +203,10 @@ def section_quality(train, holdout, meta, budgets, timing_epochs: int) -> dict:
     kinds = column_kinds(meta)
     runs = []
     logger = logging.getLogger("tabgan")
-    for epochs in budgets:
-        model = Synthesizer(epochs=epochs, random_state=0, verbose=False)
+    for budget in budgets:
+        epochs, _, precision = budget.partition(":")
+        epochs, precision = int(epochs), precision or "float32"
+        model = Synthesizer(epochs=epochs, random_state=0, verbose=False, precision=precision)
         log = _CheckLog(time.perf_counter())
         level = logger.level
         logger.addHandler(log)
@@ -222,13 +225,13 @@ def section_quality(train, holdout, meta, budgets, timing_epochs: int) -> dict:
         figures = {"quality": q["quality"], "column_shapes": q["column_shapes"], "pair_trends": q["pair_trends"],
                    "tstr_auc": ml["synthetic_roc_auc"], "detection": det}
         beats = {k: (v <= CTGAN300[k] if k == "detection" else v >= CTGAN300[k]) for k, v in figures.items()}
-        run = {"epochs": epochs, "steps": epochs * model.settings_["rows"] // model.settings_["batch_size"],
+        run = {"epochs": epochs, "precision": precision, "steps": epochs * model.settings_["rows"] // model.settings_["batch_size"],
                "fit_s": fit_s, "fit_ratio_to_ctgan300": fit_s / ctgan_s,
                "training_s": float(sum(r.seconds for r in model.history_)), "figures": figures,
                "ml_efficacy": ml, "beats_ctgan300": beats, "all_beat": all(beats.values()),
                "checks": log.points}
         runs.append(run)
-        print(f"  tabgan {epochs} epochs: fit {fit_s:.0f} s ({fit_s / ctgan_s:.3f} of CTGAN-300), "
+        print(f"  tabgan {epochs} epochs ({precision}): fit {fit_s:.0f} s ({fit_s / ctgan_s:.3f} of CTGAN-300), "
               + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()), file=sys.stderr, flush=True)
     met = [r for r in runs if r["all_beat"] and r["fit_ratio_to_ctgan300"] <= 0.1]
     return {"ctgan": ct, "ctgan300_estimated_s": ctgan_s, "ctgan300_figures": CTGAN300, "tabgan": runs,
@@ -292,14 +295,20 @@ def section_sampling(train, meta, rows: int) -> dict:
     t = time.perf_counter()
     model.sample(rows, random_state=0)
     tab_s = time.perf_counter() - t
+    model.set_params(precision="bfloat16")  # the same weights, generated under autocast
+    t = time.perf_counter()
+    model.sample(rows, random_state=0)
+    bf16_s = time.perf_counter() - t
     ct, decode, _ = fit_ctgan(train, meta, 1)
     t = time.perf_counter()
     decode(ct.sample(rows))
     ct_s = time.perf_counter() - t
     out = {"rows": rows, "tabgan_s": tab_s, "ctgan_s": ct_s, "tabgan_rows_per_s": rows / tab_s,
-           "ctgan_rows_per_s": rows / ct_s, "speedup": ct_s / tab_s}
+           "ctgan_rows_per_s": rows / ct_s, "speedup": ct_s / tab_s, "tabgan_bfloat16_s": bf16_s,
+           "tabgan_bfloat16_rows_per_s": rows / bf16_s, "speedup_bfloat16": ct_s / bf16_s}
     out["target_met"] = out["speedup"] >= 10
-    print(f"  sample({rows:,}): tabgan {tab_s:.1f} s, ctgan {ct_s:.1f} s ({out['speedup']:.1f}x)",
+    print(f"  sample({rows:,}): tabgan {tab_s:.1f} s (bfloat16 {bf16_s:.1f} s), ctgan {ct_s:.1f} s "
+          f"({out['speedup']:.1f}x, {out['speedup_bfloat16']:.1f}x)",
           file=sys.stderr, flush=True)
     return out
 
@@ -315,7 +324,7 @@ def section_sample_to(rows: int) -> dict:
 
 def _fit_worker(spec: str) -> None:
     """Child process of the scale section: build the table, fit, print one JSON line."""
-    kind, n, epochs, data_dir = spec.split(":", 3)
+    kind, n, epochs, precision, data_dir = spec.split(":", 4)
     n, epochs = int(n), int(epochs)
     import numpy as np
     import torch
@@ -354,7 +363,7 @@ def _fit_worker(spec: str) -> None:
     timed(syn.Synthesizer, "_selector", "validation check set-up")
     timed(selection.BestGeneratorCallback, "_check", "validation checks")
     timed(syn.Synthesizer, "_calibrate", "calibration")
-    model = Synthesizer(epochs=epochs, random_state=0, verbose=False)
+    model = Synthesizer(epochs=epochs, random_state=0, verbose=False, precision=precision)
     t = time.perf_counter()
     model.fit(table, metadata=meta)
     fit_s = time.perf_counter() - t
@@ -364,7 +373,7 @@ def _fit_worker(spec: str) -> None:
     fixed = fit_s - float(np.sum(epoch_s)) - phases.get("validation checks", 0.0)
     per_check = phases.get("validation checks", 0.0) / max(1, min(epochs, 20))
     print(json.dumps({
-        "table": kind, "rows": n, "columns": table.shape[1], "epochs": epochs, "steps_per_epoch": steps,
+        "table": kind, "precision": precision, "rows": n, "columns": table.shape[1], "epochs": epochs, "steps_per_epoch": steps,
         "fit_s": fit_s, "epoch_s": epoch_s, "step_ms": 1000 * float(np.mean(epoch_s)) / steps, "phases_s": phases,
         "table_rss_mb": base_mb, "peak_rss_mb": status_mb("VmHWM"), "width": model.transformer_.layout_.width,
         "default_epochs": default_epochs,
@@ -374,9 +383,10 @@ def _fit_worker(spec: str) -> None:
 
 def section_scale(rows_list, wide_rows: int, epochs: int, data_dir: str) -> dict:
     runs = []
-    specs = [("adult", n) for n in rows_list] + [("wide", wide_rows)]
-    for kind, n in specs:
-        proc = subprocess.run([sys.executable, __file__, "--worker", f"{kind}:{n}:{epochs}:{data_dir}"],
+    specs = [("adult", n, "float32") for n in rows_list] + [("wide", wide_rows, "float32"),
+                                                            ("wide", wide_rows, "bfloat16")]
+    for kind, n, precision in specs:
+        proc = subprocess.run([sys.executable, __file__, "--worker", f"{kind}:{n}:{epochs}:{precision}:{data_dir}"],
                               capture_output=True, text=True, check=False,
                               env={**os.environ, "OMP_NUM_THREADS": "1"})
         if proc.returncode != 0:
@@ -384,15 +394,17 @@ def section_scale(rows_list, wide_rows: int, epochs: int, data_dir: str) -> dict
         rec = json.loads(proc.stdout.strip().splitlines()[-1])
         rec["load_average_1min"] = os.getloadavg()[0]
         runs.append(rec)
-        print(f"  {kind} {n:,} rows: fit {rec['fit_s']:.0f} s, epoch {rec['epoch_s'][-1]:.1f} s "
+        print(f"  {kind} {n:,} rows ({precision}): fit {rec['fit_s']:.0f} s, epoch {rec['epoch_s'][-1]:.1f} s "
               f"({rec['step_ms']:.0f} ms/step), peak RSS {rec['peak_rss_mb']:.0f} MiB", file=sys.stderr, flush=True)
     adult = [r for r in runs if r["table"] == "adult"]
+    wide = {r["precision"]: r for r in runs if r["table"] == "wide"}
+    bf16_speedup = wide["float32"]["step_ms"] / wide["bfloat16"]["step_ms"]
     base = adult[0]
     for r in adult:
         # Time per epoch relative to the smallest table, divided by the row ratio: <= 1 is linear or better.
         r["epoch_growth_vs_linear"] = (r["epoch_s"][-1] / base["epoch_s"][-1]) / (r["rows"] / base["rows"])
     largest = max(adult, key=lambda r: r["rows"])
-    return {"runs": runs, "target_met": largest["peak_rss_mb"] < 4096
+    return {"runs": runs, "wide_step_speedup_bfloat16": bf16_speedup, "target_met": largest["peak_rss_mb"] < 4096
             and all(r["epoch_growth_vs_linear"] <= 1.15 for r in adult)}
 
 
@@ -406,7 +418,7 @@ def summary_table(res: dict) -> str:
         for r in q["tabgan"]:
             f = r["figures"]
             lines.append(
-                f"| 1. adult, {r['epochs']} epochs ({r['steps']:,} steps): quality / shapes / pairs / TSTR / "
+                f"| 1. adult, {r['epochs']} epochs ({r['steps']:,} steps, {r.get('precision', 'float32')}): quality / shapes / pairs / TSTR / "
                 f"detection | {f['quality']:.3f} / {f['column_shapes']:.3f} / {f['pair_trends']:.3f} / "
                 f"{f['tstr_auc']:.3f} / {f['detection']:.3f}, fit {r['fit_s']:.0f} s | CTGAN-300 "
                 f"0.871 / 0.878 / 0.864 / 0.880 / 0.996, fit {q['ctgan300_estimated_s']:.0f} s (estimated) | "
@@ -425,6 +437,9 @@ def summary_table(res: dict) -> str:
         lines.append(f"| 3. sample({s['rows']:,}) | {s['tabgan_rows_per_s']:,.0f} rows/s | "
                      f"{s['ctgan_rows_per_s']:,.0f} rows/s | {s['speedup']:.1f}x | >= 10x | "
                      f"{'yes' if s['target_met'] else 'no'} |")
+        lines.append(f"| 3. sample({s['rows']:,}), precision bfloat16 | {s['tabgan_bfloat16_rows_per_s']:,.0f} rows/s | "
+                     f"{s['ctgan_rows_per_s']:,.0f} rows/s | {s['speedup_bfloat16']:.1f}x | >= 10x | "
+                     f"{'yes' if s['speedup_bfloat16'] >= 10 else 'no'} |")
     st = res.get("sample_to")
     if st:
         for r in st["records"]:
@@ -436,7 +451,7 @@ def summary_table(res: dict) -> str:
         for r in sc["runs"]:
             growth = r.get("epoch_growth_vs_linear")
             lines.append(
-                f"| 4. fit {r['table']} {r['rows']:,} x {r['columns']} | peak RSS {r['peak_rss_mb']:,.0f} MiB, "
+                f"| 4. fit {r['table']} {r['rows']:,} x {r['columns']} ({r['precision']}) | peak RSS {r['peak_rss_mb']:,.0f} MiB, "
                 f"{r['epoch_s'][-1]:.1f} s/epoch ({r['step_ms']:.0f} ms/step), default {r['default_epochs']} "
                 f"epochs ~{r['default_fit_estimated_s'] / 60:.1f} min | – | "
                 + (f"epoch time / rows {growth:.2f} of linear" if growth is not None else "")
@@ -462,7 +477,7 @@ def main(argv=None) -> int:
         raise SystemExit(f"unknown sections {sorted(unknown)}; choose from {', '.join(SECTIONS)}")
     data_dir = args.data_dir or str(_common.DEFAULT_DATA_DIR)
     quick = args.quick
-    budgets = [int(b) for b in (args.budgets or ("2" if quick else "20,40")).split(",")]
+    budgets = (args.budgets or ("2" if quick else "20,40,40:bfloat16")).split(",")
     scale_rows = [int(r) for r in (args.scale_rows or ("20000,60000" if quick else "100000,300000,1000000")).split(",")]
     df, meta = _common.load_dataset("adult", data_dir)
     train, holdout = _common.split(df)

@@ -42,15 +42,17 @@ def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, pac: int,
 
 
 def condition_loss(raw: torch.Tensor, col: torch.Tensor, level: torch.Tensor, span_offsets: torch.Tensor,
-                   span_widths: torch.Tensor) -> torch.Tensor:
+                   span_widths: torch.Tensor, max_width: int | None = None) -> torch.Tensor:
     """Cross-entropy between the generator's logits for the conditioned column and the asked level.
 
     Vectorised over rows whose conditioned columns have different widths: the logits are
-    gathered into a (B, max_width) block padded with -inf.
+    gathered into a (B, max_width) block padded with -inf. ``max_width`` is
+    ``span_widths.max()``; pass it when calling every step, since reading it from a CUDA tensor
+    waits for the device (a host-device sync per step).
     """
     if col.numel() == 0:
         return raw.new_zeros(())
-    max_w = int(span_widths.max())
+    max_w = int(span_widths.max()) if max_width is None else int(max_width)
     ar = torch.arange(max_w, device=raw.device)
     width = span_widths[col]
     idx = (span_offsets[col].unsqueeze(1) + ar).clamp(max=raw.shape[1] - 1)

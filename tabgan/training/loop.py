@@ -147,7 +147,11 @@ def generator_step(state: TrainingState) -> torch.Tensor:
             p.requires_grad_(True)
     loss = generator_adversarial_loss(scores)
     if col is not None:
-        loss = loss + condition_loss(raw, col, level, state.cond_span_offsets, state.cond_span_widths)
+        # The widest conditioned span, read from the device once per fit, not once per step.
+        if "cond_max_width" not in state.extra:
+            state.extra["cond_max_width"] = int(state.cond_span_widths.max())
+        loss = loss + condition_loss(raw, col, level, state.cond_span_offsets, state.cond_span_widths,
+                                     state.extra["cond_max_width"])
     state.opt_g.zero_grad(set_to_none=True)
     loss.backward()
     state.opt_g.step()

@@ -54,3 +54,12 @@ def test_condition_loss_is_the_cross_entropy_of_each_rows_conditioned_span():
     ]).mean()
     assert torch.allclose(condition_loss(raw, col, level, offsets, widths), expected)
     assert condition_loss(raw, col[:0], level[:0], offsets, widths).item() == 0.0
+
+
+def test_condition_loss_with_the_width_given_equals_the_width_read_from_the_tensor():
+    gen = torch.Generator().manual_seed(0)
+    raw = torch.randn(6, 9, generator=gen)
+    offsets, widths = torch.tensor([0, 4]), torch.tensor([4, 5])
+    col, level = torch.tensor([0, 1, 1, 0, 1, 0]), torch.tensor([3, 4, 0, 1, 2, 0])
+    assert torch.equal(condition_loss(raw, col, level, offsets, widths),
+                       condition_loss(raw, col, level, offsets, widths, max_width=5))
