@@ -359,10 +359,14 @@ def quality(train: pd.DataFrame, synthetic: pd.DataFrame, meta: Mapping[str, Any
         report = QualityReport()
         report.generate(train, synthetic[train.columns], sdmetrics_metadata(meta), verbose=False)
     props = report.get_properties().set_index("Property")["Score"]
+    shapes = report.get_details("Column Shapes")
     return {
         "quality": float(report.get_score()),
         "column_shapes": float(props["Column Shapes"]),
         "pair_trends": float(props["Column Pair Trends"]),
+        # Per column (KS complement for numeric and datetime columns, TV complement for the
+        # rest): a table-level mean can hide one heavy-tailed column far off.
+        "column_shapes_by_column": {str(c): float(v) for c, v in zip(shapes["Column"], shapes["Score"])},
     }
 
 
@@ -394,7 +398,16 @@ def tabgan_quality(train: pd.DataFrame, synthetic: pd.DataFrame, meta: Mapping[s
     show they agree (or by how much they differ)."""
     from tabgan.evaluation import metrics
 
-    return _jsonable(metrics.quality(train, synthetic, column_kinds(meta), random_state=0))
+    kinds = column_kinds(meta)
+    out = _jsonable(metrics.quality(train, synthetic, kinds, random_state=0))
+    # The near-deterministic dependencies of the real table (hierarchies, functional
+    # dependencies) and the share of synthetic rows that keep each: the lowest is the figure.
+    pairs = metrics.hierarchy_consistency(train, synthetic, kinds)["pairs"]
+    out["hierarchy_pairs"] = int(len(pairs))
+    out["hierarchy_consistency"] = float(pairs["synthetic_consistency"].min()) if len(pairs) else None
+    out["hierarchy_by_pair"] = {f"{c} -> {p}": float(v) for c, p, v in
+                                zip(pairs["child"], pairs["parent"], pairs["synthetic_consistency"])}
+    return out
 
 
 def score(
