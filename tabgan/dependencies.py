@@ -24,6 +24,9 @@ A rule ``child level a -> parent level b`` is kept when, in the real table,
   rules out chance): then every child level seen in the table gets its rule, also those seen
   once (a postal code with one row still has one city).
 
+Hierarchies declared in the metadata (``"hierarchies": [["postal_code", "city", "state"]]``)
+need no test: every child level seen in the table gets its most common parent as its rule.
+
 Rules are applied finer child first (more levels first), and a generated value set by one rule
 is not overwritten by a later one, so chains (postal code -> city -> state) come out consistent.
 
@@ -123,8 +126,9 @@ class Dependencies:
         return cls(rules)
 
 
-def fit_dependencies(codes: np.ndarray, code_widths, eligible) -> Dependencies:
-    """Find the rules of the real table's ``codes`` (n, C) among the ``eligible`` code columns.
+def fit_dependencies(codes: np.ndarray, code_widths, eligible, declared=()) -> Dependencies:
+    """Find the rules of the real table's ``codes`` (n, C) among the ``eligible`` code columns,
+    and make those of the ``declared`` pairs.
 
     Parameters
     ----------
@@ -134,34 +138,41 @@ def fit_dependencies(codes: np.ndarray, code_widths, eligible) -> Dependencies:
         Levels (or modes) of each code column.
     eligible : array of shape (C,), bool
         Code columns whose codes are values (levels, or point masses only).
+    declared : iterable of (child, parent)
+        Code-column pairs the metadata declares a hierarchy: every child level seen gets its
+        most common parent, without the tests.
     """
     codes = np.asarray(codes, dtype=np.int64)
     n = len(codes)
     widths = np.asarray(code_widths, dtype=np.int64)
     columns = [int(j) for j in np.flatnonzero(np.asarray(eligible, dtype=bool))]
-    if n < 2 or len(columns) < 2:
+    declared = {(int(c), int(p)) for c, p in declared}
+    if n < 2 or (len(columns) < 2 and not declared):
         return Dependencies()
-    counts = {j: np.bincount(codes[:, j], minlength=int(widths[j])) for j in columns}
+    counts = {j: np.bincount(codes[:, j], minlength=int(widths[j]))
+              for j in set(columns) | {j for pair in declared for j in pair}}
     found = []
     for child in columns:
         for parent in columns:
-            if child == parent or (counts[parent] > 0).sum() < 2:
+            if child == parent or (child, parent) in declared or (counts[parent] > 0).sum() < 2:
                 continue
             mapping = _rule_map(codes[:, child], codes[:, parent], counts[child], counts[parent], n)
             if mapping is not None:
                 found.append((child, parent, mapping))
+    for child, parent in sorted(declared):
+        found.append((child, parent, _declared_map(codes[:, child], codes[:, parent], len(counts[child]),
+                                                   len(counts[parent]))))
     # Finer implying columns first: in a chain, a parent is set before it implies its own parent.
     found.sort(key=lambda r: (-int((counts[r[0]] > 0).sum()), r[0], r[1]))
     return Dependencies(found)
 
 
-def _rule_map(child: np.ndarray, parent: np.ndarray, child_counts: np.ndarray, parent_counts: np.ndarray,
-              n: int) -> np.ndarray | None:
-    """The child-level -> parent-level map of one column pair, or None when it has no rule."""
-    w_parent = len(parent_counts)
+def _most_common_parent(child: np.ndarray, parent: np.ndarray, w_child: int, w_parent: int):
+    """Per child level seen: the level, its most common parent level, that parent's row count
+    and the pair counts behind them (``levels``, ``implied``, ``pair_counts`` of every pair seen)."""
     pair_keys = child * w_parent + parent
-    if len(child_counts) * w_parent <= DENSE_PAIRS:  # one pass (np.unique would sort n keys)
-        dense = np.bincount(pair_keys, minlength=len(child_counts) * w_parent)
+    if w_child * w_parent <= DENSE_PAIRS:  # one pass (np.unique would sort n keys)
+        dense = np.bincount(pair_keys, minlength=w_child * w_parent)
         keys = np.flatnonzero(dense)
         pair_counts = dense[keys]
     else:  # two wide columns: only the pairs that occur
@@ -170,7 +181,21 @@ def _rule_map(child: np.ndarray, parent: np.ndarray, child_counts: np.ndarray, p
     # The most common parent of each child level: sort by (level, count descending), take firsts.
     order = np.lexsort((-pair_counts, levels))
     first = order[np.r_[True, levels[order][1:] != levels[order][:-1]]]
-    lv, top, top_n = levels[first], implied[first], pair_counts[first]
+    return levels[first], implied[first], pair_counts[first]
+
+
+def _declared_map(child: np.ndarray, parent: np.ndarray, w_child: int, w_parent: int) -> np.ndarray:
+    """The child-level -> parent-level map of a declared hierarchy: every child level seen."""
+    lv, top, _ = _most_common_parent(child, parent, w_child, w_parent)
+    mapping = np.full(w_child, -1, dtype=np.int64)
+    mapping[lv] = top
+    return mapping
+
+
+def _rule_map(child: np.ndarray, parent: np.ndarray, child_counts: np.ndarray, parent_counts: np.ndarray,
+              n: int) -> np.ndarray | None:
+    """The child-level -> parent-level map of one column pair, or None when it has no rule."""
+    lv, top, top_n = _most_common_parent(child, parent, len(child_counts), len(parent_counts))
     rows = child_counts[lv]
     errors = rows - top_n
     p_top = parent_counts[top] / n

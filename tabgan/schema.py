@@ -8,10 +8,17 @@ Metadata has the form of the JSON files that describe the shared datasets::
                  "when": {"kind": "datetime", "min": "2020-01-01", "max": "2021-01-01"},
                  "grade": {"kind": "categorical", "categories": ["A", "B", "C"], "ordered": true}},
      "ordinal_categories": {"cut": ["Fair", "Good", "Ideal"]},
-     "datetime_format": "%Y-%m-%d %H:%M"}
+     "datetime_format": "%Y-%m-%d %H:%M",
+     "hierarchies": [["postal_code", "city", "state"]]}
 
-Keys other than ``columns``, ``ordinal_categories`` and ``datetime_format`` (``file``,
-``rows``, ``target``, notes) are accepted and ignored, so a dataset's JSON can be passed as is.
+``hierarchies`` declares chains of discrete columns, finest first, in which each column
+determines the next (a postal code has one city, a city one state): the synthesizer then keeps
+every such pair as the table holds it, whether or not its own detection would have found it
+(see :mod:`tabgan.dependencies`).
+
+Keys other than ``columns``, ``ordinal_categories``, ``datetime_format`` and ``hierarchies``
+(``file``, ``rows``, ``target``, notes) are accepted and ignored, so a dataset's JSON can be
+passed as is.
 """
 
 from __future__ import annotations
@@ -124,9 +131,11 @@ class ColumnSpec:
 
 @dataclass
 class Schema:
-    """An ordered collection of :class:`ColumnSpec`, one per column."""
+    """An ordered collection of :class:`ColumnSpec`, one per column, and the hierarchies the
+    metadata declares (chains of discrete column names, finest first)."""
 
     columns: list[ColumnSpec]
+    hierarchies: list = field(default_factory=list)
 
     @property
     def names(self) -> list[str]:
@@ -149,11 +158,18 @@ class Schema:
         return len(self.columns)
 
     def to_dict(self) -> dict:
-        return {"columns": [c.to_dict() for c in self.columns]}
+        return {"columns": [c.to_dict() for c in self.columns],
+                "hierarchies": [list(chain) for chain in self.hierarchies]}
 
     @classmethod
     def from_dict(cls, data: Mapping) -> "Schema":
-        return cls([ColumnSpec.from_dict(c) for c in data["columns"]])
+        # "hierarchies" is absent from files written before it existed.
+        return cls([ColumnSpec.from_dict(c) for c in data["columns"]],
+                   [list(chain) for chain in data.get("hierarchies", [])])
+
+    def hierarchy_pairs(self) -> list[tuple[str, str]]:
+        """The declared ``(child, parent)`` pairs: consecutive columns of every chain."""
+        return [(a, b) for chain in self.hierarchies for a, b in zip(chain, chain[1:])]
 
 
 # --------------------------------------------------------------------------- validation
@@ -358,12 +374,41 @@ def parse_metadata(metadata: Mapping | None, columns: Iterable[str]) -> dict[str
             if entry.get("kind") == "datetime":
                 entry.setdefault("datetime_format", fmt)
     missing = [n for n in out if n not in known]
+    problems += _hierarchy_problems(metadata.get("hierarchies"), known)
     if missing:
         problems.append(f"columns {missing} are in the metadata but not in the table; "
                         f"the table has {columns[:20]}")
     if problems:
         raise InvalidDataError("Invalid metadata:\n  - " + "\n  - ".join(problems))
     return out
+
+
+def _hierarchy_problems(hierarchies, known: set) -> list[str]:
+    """What is wrong with metadata ``hierarchies`` (a list of chains of column names, finest first)."""
+    if hierarchies is None:
+        return []
+    example = 'e.g. "hierarchies": [["postal_code", "city", "state"]] (finest first)'
+    if isinstance(hierarchies, (str, Mapping)) or not isinstance(hierarchies, Iterable):
+        return [f"'hierarchies' must be a list of chains of column names, {example}; got {hierarchies!r}"]
+    problems = []
+    for chain in hierarchies:
+        if isinstance(chain, (str, Mapping)) or not isinstance(chain, Iterable):
+            problems.append(f"hierarchy {chain!r} is not a list of column names, {example}")
+            continue
+        chain = list(chain)
+        if len(chain) < 2 or len(set(chain)) != len(chain):
+            problems.append(f"hierarchy {chain!r} needs at least two different columns, {example}")
+        unknown = [c for c in chain if c not in known]
+        if unknown:
+            problems.append(f"hierarchy {chain!r} names columns that are not in the table: {unknown}")
+    return problems
+
+
+def _check_hierarchy_kinds(hierarchies: list, specs: list) -> list[str]:
+    kinds = {s.name: s.kind for s in specs}
+    bad = sorted({c for chain in hierarchies for c in chain if c in kinds and kinds[c] not in ("categorical", "boolean")})
+    return [f"hierarchy columns must be categorical or boolean; {bad} are not (mark them categorical in "
+            f"'columns' or leave them out of 'hierarchies')"] if bad else []
 
 
 # --------------------------------------------------------------------------- inference
@@ -625,6 +670,8 @@ def infer_schema(
             problems.append(str(exc))
             continue
         specs.append(spec)
+    hierarchies = [list(chain) for chain in ((metadata or {}).get("hierarchies") or [])]
+    problems += _check_hierarchy_kinds(hierarchies, specs)
     if problems:
         raise InvalidDataError("The table cannot be modelled:\n  - " + "\n  - ".join(problems))
-    return Schema(specs)
+    return Schema(specs, hierarchies)

@@ -21,7 +21,7 @@ from ._random import numpy_generator, resolve_seed, torch_generator
 from .calibration import Calibration
 from .dependencies import Dependencies, fit_dependencies
 from .conditions import parse_conditions
-from .exceptions import NotFittedError
+from .exceptions import NotFittedError, PrivacyConfigError
 from .generation import GenerationParts, calibrate, generate
 from .nn.modules import Discriminator, Generator, OutputHead, init_parameters
 from .nn.precision import autocast_dtype
@@ -127,7 +127,8 @@ class Synthesizer(BaseEstimator):
         dependencies and hierarchies (education -> education-num, postal code -> city) and
         level-wise implications (relationship "Husband" -> sex "Male") found in the table are
         enforced in every generated row (see :mod:`tabgan.dependencies`). Off under differential
-        privacy (finding them reads exact counts).
+        privacy (finding them reads exact counts). Hierarchies declared in the metadata
+        (``"hierarchies": [["postal_code", "city", "state"]]``) are kept whatever this says.
     device : str
         ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
     precision : {"float32", "bfloat16"}
@@ -308,6 +309,11 @@ class Synthesizer(BaseEstimator):
 
         resume = self._read_resume(checkpoint, checkpoint_every, resume_from)
         strategy = self._strategy()
+        if strategy.private and isinstance(metadata, Mapping) and metadata.get("hierarchies"):
+            raise PrivacyConfigError(
+                "metadata 'hierarchies' cannot be kept under differential privacy: the child -> parent map is "
+                "read from the table and is not released; remove 'hierarchies' from the metadata or fit "
+                "without epsilon.")
         schema = strategy.schema(data, metadata, discrete_columns)
         seq = resolve_seed(self.random_state) if resume is None else ckpt.seed_from(resume[0])
         if resume is not None:
@@ -320,8 +326,11 @@ class Synthesizer(BaseEstimator):
         transformer = encoded.transformer
         layout = transformer.layout_
         # Read from exact counts of the table: the rules are fitted here, never under DP.
-        dependencies = (fit_dependencies(encoded.codes, layout.code_widths, transformer.exact_code_columns())
-                        if self.dependencies and not strategy.private else None)
+        dependencies = (fit_dependencies(encoded.codes, layout.code_widths,
+                                         transformer.exact_code_columns() if self.dependencies else
+                                         np.zeros(len(layout.code_widths), dtype=bool),
+                                         _declared_code_pairs(schema, layout))
+                        if (self.dependencies or schema.hierarchies) and not strategy.private else None)
         # Nothing is announced under DP: the plan holds the exact row count.
         announcer = None if strategy.private else Announcer(self.verbose)
         if announcer is not None:
@@ -690,6 +699,12 @@ class Synthesizer(BaseEstimator):
                           epochs=meta.get("epochs_trained"), settings=meta.get("settings") or {},
                           sample_entropy=sample_entropy, sample_calls=sample_calls, calibration=calibration)
         return model
+
+
+def _declared_code_pairs(schema: Schema, layout) -> list[tuple[int, int]]:
+    """The code columns of the hierarchies the metadata declares, as (child, parent) pairs."""
+    code_of = {name: codes.start for name, _, codes in layout.columns}
+    return [(code_of[a], code_of[b]) for a, b in schema.hierarchy_pairs()]
 
 
 def _plan_text(schema: Schema, transformer: TableTransformer, n_rows: int, epochs: int, steps_per_epoch: int,
