@@ -28,6 +28,17 @@ __all__ = ["GenerationParts", "generate", "generate_chunk", "output_masks", "cal
 
 #: Rejection sampling for conditions gives up after this many generated chunks.
 MAX_CONDITION_ROUNDS = 50
+#: At most this many values (rows x output width) per generated chunk: a table with thousands of
+#: levels (flights: about 7,700 outputs a row) would otherwise hold several (rows, width) float
+#: tensors of a whole 20,000-row calibration pool at once, some 4 GB. Narrower tables (adult:
+#: about 150 outputs) are generated in one chunk as before, with the same draws.
+MAX_CHUNK_VALUES = 1 << 24
+
+
+def chunk_rows(rows: int, width: int) -> int:
+    """Rows per generated chunk: ``rows``, or fewer so that a chunk holds at most
+    ``MAX_CHUNK_VALUES`` outputs."""
+    return max(1, min(int(rows), MAX_CHUNK_VALUES // max(1, int(width))))
 
 
 @dataclass
@@ -67,6 +78,7 @@ def generate(parts: GenerationParts, n: int, parsed: list[tuple[int, int]], seq:
     ``MAX_CONDITION_ROUNDS`` chunks of ``chunk_size`` rows; otherwise a :class:`ConditionError`.
     """
     layout = parts.transformer.layout_
+    chunk_size = chunk_rows(chunk_size, layout.width)
     gen = torch_generator(seq, parts.device)
     disc_index = {int(ci): j for j, ci in enumerate(np.flatnonzero(layout.conditioned))}
     gumbel_mask, level_bias = output_masks(parts)
@@ -109,9 +121,20 @@ def calibrate(parts: GenerationParts, targets: list, seq: np.random.SeedSequence
 
     def pool(n: int, bias: np.ndarray):
         b = level_bias + torch.as_tensor(bias, dtype=level_bias.dtype, device=parts.device)
-        f, c, probs, fixed = generate_chunk(parts, n, [], {}, gen, gumbel_mask, b, with_probs=True)
-        return (f, c, [p.double().cpu().numpy() for p in probs],
-                [None if x is None else x.double().cpu().numpy() for x in fixed])
+        step = chunk_rows(n, layout.width)
+        chunks = [generate_chunk(parts, min(step, n - start), [], {}, gen, gumbel_mask, b, with_probs=True)
+                  for start in range(0, n, step)]
+        # Each chunk's shares are per its own rows: weight them by its rows to get the pool's.
+        weights = [len(chunk[0]) / n for chunk in chunks]
+
+        def pooled(j: int, fixed: bool):
+            if fixed and chunks[0][3][j] is None:
+                return None
+            return sum(w * chunk[3 if fixed else 2][j].double() for w, chunk in zip(weights, chunks)).cpu().numpy()
+
+        n_spans = len(chunks[0][2])
+        return (np.concatenate([chunk[0] for chunk in chunks]), np.concatenate([chunk[1] for chunk in chunks]),
+                [pooled(j, False) for j in range(n_spans)], [pooled(j, True) for j in range(n_spans)])
 
     with _inference(parts.generator):
         return fit_calibration(pool, width=layout.width, code_offsets=layout.code_offsets,
