@@ -5,6 +5,12 @@ training loop runs on a GPU and how fast.  Prints a table and writes JSON.
 
     python benchmarks/gpu_check.py                      # adult, tabgan defaults, cuda
     python benchmarks/gpu_check.py --epochs 50 --out benchmarks/results/gpu_check.json
+    python benchmarks/gpu_check.py --rows 1000000 --epochs 3 --precision bfloat16 \
+        --out benchmarks/results/gpu_check_1m.json     # issue 14: the 1M-row table, mixed precision
+
+``--rows N`` fits N rows resampled from adult's training split with jitter (the table of
+``benchmarks/speed.py``'s scale section) instead of the split itself; quality is then scored
+against those rows.
 
 Exits with status 2 and a message when CUDA is not available.  Needs only tabgan's own
 dependencies (torch, numpy, pandas, scikit-learn, scipy).
@@ -29,6 +35,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--data-dir", default=str(C.DEFAULT_DATA_DIR))
     p.add_argument("--device", default="cuda", help="CUDA device (default: cuda)")
     p.add_argument("--epochs", type=int, default=None, help="tabgan epochs (default: its own)")
+    p.add_argument("--rows", type=int, default=None, help="fit this many jittered adult rows (speed.py's table)")
+    p.add_argument("--precision", default="float32", choices=("float32", "bfloat16"),
+                   help="Synthesizer(precision=...)")
     p.add_argument("--out", default=str(C.RESULTS_DIR / "gpu_check.json"))
     p.add_argument(
         "--score",
@@ -81,6 +90,10 @@ def main(argv: list[str] | None = None) -> int:
 
     df, meta = C.load_dataset(args.dataset, args.data_dir)
     train, holdout = C.split(df)
+    if args.rows is not None:
+        from speed import jittered_adult
+
+        train = jittered_adult(train, args.rows, meta)
     n = len(train)
 
     accepted = Synthesizer().get_params()
@@ -89,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         params["verbose"] = False
     if args.epochs is not None:
         params["epochs"] = args.epochs
+    if args.precision != "float32":
+        params["precision"] = args.precision
     unknown = sorted(set(params) - set(accepted))
     if unknown:
         print(f"gpu_check: Synthesizer has no parameter(s) {unknown}", file=sys.stderr)
@@ -121,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         "gpu": torch.cuda.get_device_name(device),
         "cuda": torch.version.cuda,
         "train_rows": n,
+        "generated_rows": args.rows is not None,
+        "precision": args.precision,
         "epochs": epochs,
         "context_s": context_s,
         "fit_s": fit_s,
