@@ -1153,6 +1153,9 @@ def hierarchy_consistency(
     parent) pair occurs in the real table; its *synthetic share* is the real share's definition
     applied to the synthetic rows (with the real table's usual parents).
 
+    A hierarchy the schema declares (metadata ``hierarchies``, see :mod:`tabgan.schema`) makes
+    each of its (child, parent) pairs a dependency whatever these figures say.
+
     **Level-wise implications**, for column pairs that are not dependencies as a whole: a child
     level seen in at least :data:`LEVEL_RULE_MIN_ROWS` real rows, :data:`HIERARCHY_MIN_SHARE` of
     which have one parent level, beyond chance (binomial test against that parent level's share
@@ -1177,6 +1180,7 @@ def hierarchy_consistency(
     schema = resolve_schema(real, kinds)
     check_columns(schema, real=real, synthetic=synthetic)
     codes = _hierarchy_codes(real, synthetic, schema)
+    declared = set(schema.hierarchy_pairs())
     names = list(codes)
     n_real = len(real)
     info = {}
@@ -1210,6 +1214,10 @@ def hierarchy_consistency(
             v = _sparse_cramers_v(keys, counts, wb, wa)
             associated = (not np.isnan(v) and v >= HIERARCHY_MIN_CRAMERS_V
                           and min(info[a]["repeated"], info[b]["repeated"]) >= 0.5)
+            if (a, b) in declared or (b, a) in declared:  # the metadata says which way it goes
+                child, parent, d = (a, b, ab) if (a, b) in declared else (b, a, ba)
+                pair_rows.append(_dependency_row(codes, child, parent, d, v, (b, a) in declared and (a, b) in declared))
+                continue
             if ab["functional"] or ba["functional"] or associated:
                 # Child first: the column that determines the other (the higher real share).
                 flip = (ba["functional"] and not ab["functional"]) or (
