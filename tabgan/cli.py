@@ -121,6 +121,10 @@ def cmd_fit(args) -> int:
     start = time.perf_counter()
     model.fit(df, metadata=metadata, discrete_columns=discrete, checkpoint=args.checkpoint,
               checkpoint_every=args.checkpoint_every, resume_from=args.resume)
+    from .training.distributed import is_main_process
+
+    if not is_main_process():  # under torchrun every rank fits the same model; rank 0 writes it
+        return 0
     model.save(args.output)
     print(f"fitted on {len(df)} rows x {df.shape[1]} columns in {format_seconds(time.perf_counter() - start)} "
           f"({model.epochs_} epochs); model written to {args.output}")

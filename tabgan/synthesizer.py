@@ -48,6 +48,8 @@ CHECK_ROWS = 5000
 #: the costliest part of a critic step; a quarter of 500 rows estimates it well).
 GP_SHARE = 0.25
 CHECKS_PER_FIT = 20
+#: Marks the seeds of partitioned sampling apart from the model's sampling stream.
+PARTITION_KEY = 0x7061_7274
 #: What a parameter left at ``None`` means (see :meth:`Synthesizer.setting`).
 DEFAULTS = {"epochs": None, "batch_size": 500, "generator_dims": (256,), "discriminator_dims": (256, 256),
             "generator_lr": 2e-4, "discriminator_lr": 2e-4, "gradient_penalty": 10.0}
@@ -169,7 +171,8 @@ class Synthesizer(BaseEstimator):
     settings_ : dict
         The values the fit actually used for the parameters left at ``None`` and the sizes it
         derived (``batch_size``, ``epochs``, network sizes, learning rates, ``threads``,
-        ``device``, each numeric column's encoding). ``get_params()`` shows the parameters as
+        ``device``, each numeric column's encoding, ``processes``: the data-parallel world size,
+        1 outside torchrun, see ``docs/distributed.md``). ``get_params()`` shows the parameters as
         given, ``None`` included, as scikit-learn requires.
     dependencies_ : Dependencies or None
         The dependency rules enforced in samples (``None`` when ``dependencies=False`` or under
@@ -299,16 +302,19 @@ class Synthesizer(BaseEstimator):
         """
         self._reset()
         self._validate_params()
-        with torch_threads(resolve_threads(self.threads)):
-            return self._fit(data, metadata, discrete_columns, checkpoint, checkpoint_every, resume_from)
-
-    def _fit(self, data, metadata, discrete_columns, checkpoint, checkpoint_every, resume_from) -> "Synthesizer":
-        """The body of :meth:`fit`, run with the chosen thread count: one pipeline, with the
-        differences of differential privacy in the training strategy (:meth:`_strategy`)."""
-        from .training import checkpoint as ckpt
-
         resume = self._read_resume(checkpoint, checkpoint_every, resume_from)
         strategy = self._strategy()
+        with torch_threads(resolve_threads(self.threads)), strategy.session():
+            return self._fit(strategy, data, metadata, discrete_columns, checkpoint, checkpoint_every, resume,
+                             resume_from)
+
+    def _fit(self, strategy: Training, data, metadata, discrete_columns, checkpoint, checkpoint_every, resume,
+             resume_from) -> "Synthesizer":
+        """The body of :meth:`fit`, run with the chosen thread count: one pipeline, with the
+        differences of differential privacy and of data-parallel training in the training
+        strategy (:meth:`_strategy`)."""
+        from .training import checkpoint as ckpt
+
         if strategy.private and isinstance(metadata, Mapping) and metadata.get("hierarchies"):
             raise PrivacyConfigError(
                 "metadata 'hierarchies' cannot be kept under differential privacy: the child -> parent map is "
@@ -319,20 +325,22 @@ class Synthesizer(BaseEstimator):
         if resume is not None:
             ckpt.check_resume_matches(resume[0], self._json_params(), schema.to_dict(), resume_from)
         seeds = dict(zip(strategy.seed_names, seq.spawn(len(strategy.seed_names))))
-        device = resolve_device(self.device)
+        device = strategy.place(resolve_device(self.device))
         logger.info("tabgan: training on %s", device)
         encoded = strategy.encode(data, schema, seeds)
         plan = strategy.schedule(encoded)
         transformer = encoded.transformer
         layout = transformer.layout_
         # Read from exact counts of the table: the rules are fitted here, never under DP.
-        dependencies = (fit_dependencies(encoded.codes, layout.code_widths,
-                                         transformer.exact_code_columns() if self.dependencies else
-                                         np.zeros(len(layout.code_widths), dtype=bool),
-                                         _declared_code_pairs(schema, layout))
+        dependencies = (strategy.once(lambda: fit_dependencies(
+                            encoded.codes, layout.code_widths,
+                            transformer.exact_code_columns() if self.dependencies else
+                            np.zeros(len(layout.code_widths), dtype=bool),
+                            _declared_code_pairs(schema, layout)))
                         if (self.dependencies or schema.hierarchies) and not strategy.private else None)
+        encoded = strategy.shard(encoded, seeds)
         # Nothing is announced under DP: the plan holds the exact row count.
-        announcer = None if strategy.private else Announcer(self.verbose)
+        announcer = None if strategy.private else Announcer(self.verbose and strategy.main)
         if announcer is not None:
             announcer.say(_plan_text(schema, transformer, encoded.n_rows, plan.epochs, plan.steps_per_epoch,
                                      plan.batch, device, resolve_threads(self.threads), dependencies))
@@ -348,13 +356,15 @@ class Synthesizer(BaseEstimator):
         parts = GenerationParts(state.generator, sampler, encoded.level_probs, state.head, transformer, device,
                                 int(self.embedding_dim), dependencies=dependencies,
                                 autocast_dtype=autocast_dtype(self.precision))
-        calibration = self._calibrate(parts, encoded.targets, seeds["calibrate"], encoded.mode_targets)
+        calibration = strategy.once(lambda: self._calibrate(parts, encoded.targets, seeds["calibrate"],
+                                                            encoded.mode_targets))
         if announcer is not None:
             announcer.say(f"{summary}; fit took {format_seconds(time.perf_counter() - fit_start)} in all")
         # Fitted state is assigned only now, so an interrupted fit leaves the estimator unfitted.
         self._set_fitted(parts, schema=encoded.schema, discriminator=strategy.unwrap_critic(state.discriminator),
                          calibration=calibration, history=history, privacy_spent=strategy.ledger(encoded),
-                         epochs=done, settings=self._settings(encoded.n_rows, plan.batch, done, parts),
+                         epochs=done, settings=self._settings(encoded.n_rows, plan.batch, done, parts,
+                                                              strategy.world_size),
                          sample_entropy=int(seeds["sample"].generate_state(1, dtype=np.uint64)[0]),
                          dp_release=strategy.dp_release())
         return self
@@ -373,16 +383,18 @@ class Synthesizer(BaseEstimator):
         sampler = strategy.sampler(cond_probs, codes[:, torch.as_tensor(layout.conditioned)], device)
         state = self._training_state(strategy, layout, sampler, torch.as_tensor(encoded.floats, device=device), codes,
                                      plan, device, seeds)
-        history, callbacks = self._callbacks(announcer)
+        history, callbacks = self._callbacks(announcer, self.verbose and strategy.main)
         selector = None
-        if self.keep_best and not strategy.private:  # the check reads the table: off under DP
+        # The check reads the table: off under DP. Rank 0 alone runs it in a data-parallel fit.
+        if self.keep_best and not strategy.private and strategy.main:
             selector = self._selector(data, encoded, state, device, plan.epochs, seeds["check"])
             callbacks.append(selector)
         start = 0
         if resume is not None:
             start = ckpt.restore(state, resume[0], resume[1], history, selector)
             callbacks.insert(0, ckpt.EpochOffset(start))
-        if checkpoint is not None:
+        strategy.prepare(state, callbacks, start)
+        if checkpoint is not None and strategy.main:
             callbacks.append(ckpt.CheckpointCallback(
                 checkpoint, checkpoint_every, state,
                 ckpt.checkpoint_meta(self._json_params(), schema.to_dict(), seq, plan.epochs), history, selector))
@@ -390,6 +402,7 @@ class Synthesizer(BaseEstimator):
                              d_step=strategy.d_step, g_step=strategy.g_step, should_stop=strategy.should_stop())
         if selector is not None:
             selector.restore()
+        strategy.sync_generator(state.generator)
         return state, history, done, selector
 
     def _read_resume(self, checkpoint, checkpoint_every, resume_from):
@@ -404,7 +417,8 @@ class Synthesizer(BaseEstimator):
         return resume
 
     def _strategy(self) -> Training:
-        """How this fit trains: plainly, or with differential privacy when ``epsilon`` is set."""
+        """How this fit trains: plainly, or with differential privacy when ``epsilon`` is set;
+        data-parallel over the processes of a torchrun launch (see ``docs/distributed.md``)."""
         settings = FitSettings(
             epochs=self.setting("epochs"), batch_size=int(self.setting("batch_size")), pac=self.pac,
             discriminator_steps=int(self.discriminator_steps), discriminator_lr=self.setting("discriminator_lr"),
@@ -412,11 +426,13 @@ class Synthesizer(BaseEstimator):
             max_fit_rows=self.max_fit_rows, numeric_encoding=self.numeric_encoding, epsilon=self.epsilon,
             delta=self.delta, max_grad_norm=self.max_grad_norm,
             preprocessing_epsilon_share=self.preprocessing_epsilon_share)
+        from .training.distributed import data_parallel
+
         if self.epsilon is None:
-            return Training(settings)
+            return data_parallel(Training(settings), resolve_device(self.device))
         from .training.privacy import PrivateTraining  # opacus, only when asked for
 
-        return PrivateTraining(settings)
+        return data_parallel(PrivateTraining(settings), resolve_device(self.device))
 
     def _set_fitted(self, parts: GenerationParts, *, schema: Schema, history: History, privacy_spent: dict | None,
                     epochs: int | None, settings: dict, sample_entropy: int, sample_calls: int = 0,
@@ -491,16 +507,17 @@ class Synthesizer(BaseEstimator):
             autocast_dtype=autocast_dtype(self.precision),
         )
 
-    def _callbacks(self, announcer: Announcer | None = None) -> tuple[History, list]:
+    def _callbacks(self, announcer: Announcer | None = None, verbose: bool | None = None) -> tuple[History, list]:
         history = History()
         callbacks = [HistoryCallback(history), LogCallback()]
-        if self.verbose:
+        if self.verbose if verbose is None else verbose:
             callbacks.append(ProgressBar(announcer))
         return history, callbacks
 
-    def _settings(self, n_rows: int | None, batch: int, epochs_trained: int, parts: GenerationParts) -> dict:
+    def _settings(self, n_rows: int | None, batch: int, epochs_trained: int, parts: GenerationParts,
+                  processes: int = 1) -> dict:
         """What the fit used, with the defaults resolved (see ``settings_``); ``n_rows`` is None
-        under differential privacy."""
+        under differential privacy; ``processes`` is the data-parallel world size."""
         return {
             "rows": None if n_rows is None else int(n_rows), "batch_size": int(batch), "epochs": int(epochs_trained),
             "generator_dims": [int(d) for d in self.setting("generator_dims")],
@@ -512,6 +529,7 @@ class Synthesizer(BaseEstimator):
             "numeric_encodings": {col.spec.name: col.encoding_ for col in parts.transformer.columns_
                                   if hasattr(col, "encoding_")},
             "dependency_rules": 0 if parts.dependencies is None else len(parts.dependencies),
+            "processes": int(processes),
         }
 
     def _build_networks(self, layout, cond_width: int, pac: int, device):
@@ -565,7 +583,7 @@ class Synthesizer(BaseEstimator):
         return self.transformer_.inverse_transform(floats, codes)
 
     def sample_to(self, path, n: int, *, chunk_size: int = 100_000, conditions: Mapping | None = None,
-                  random_state=None) -> Path:
+                  random_state=None, partitions: int | None = None, workers: int = 1) -> Path:
         """Generate ``n`` rows straight into a CSV or Parquet file, ``chunk_size`` rows at a time.
 
         Memory stays flat in ``n``: only one chunk is held at once (``benchmarks/sample_memory.py``
@@ -583,6 +601,15 @@ class Synthesizer(BaseEstimator):
         conditions, random_state
             As in :meth:`sample`. With the same ``random_state`` the file is the same; its rows are
             not those of ``sample(n, random_state=...)`` (the stream is split per chunk).
+        partitions : int, optional
+            Split the rows into this many partitions, written one after the other: partition
+            ``i`` holds the rows of :meth:`sample_partition` ``(n, i, partitions)``, seeded by the
+            model's seed (or ``random_state``, an int) and ``i`` only. The file is then the same
+            whatever ``workers`` is, and the same on every call (the model's sampling stream is
+            not advanced).
+        workers : int
+            Processes generating partitions at once (needs ``partitions``); each holds one
+            partition in memory at a time.
 
         Returns
         -------
@@ -591,8 +618,18 @@ class Synthesizer(BaseEstimator):
         self._check_fitted()
         check_n(n)
         check_positive_int("chunk_size", chunk_size)
+        check_positive_int("workers", workers)
+        if partitions is None:
+            if workers != 1:
+                raise ValueError(f"workers={workers} needs partitions: pass partitions=k (k >= workers) so that "
+                                 "each worker generates whole partitions.")
+        else:
+            check_positive_int("partitions", partitions)
         path = check_output_path(path)
         parsed = self._parse_conditions(conditions)
+        if partitions is not None:
+            return write_frames(path, lambda: self._partition_frames(int(n), int(partitions), conditions, random_state,
+                                                                     int(chunk_size), int(workers)))
         seq = self._sample_seed(random_state)
         n, chunk_size = int(n), int(chunk_size)
         threads = resolve_threads(self.threads)
@@ -609,6 +646,76 @@ class Synthesizer(BaseEstimator):
                 yield self.transformer_.inverse_transform(floats, codes)
 
         return write_frames(path, frames)
+
+    def sample_partition(self, n: int, partition: int, partitions: int, *, conditions: Mapping | None = None,
+                         random_state=None, chunk_size: int = 100_000) -> pd.DataFrame:
+        """The rows of partition ``partition`` (0-based) of an ``n``-row sample cut into
+        ``partitions`` parts: rows ``partition * n // partitions`` up to (not including)
+        ``(partition + 1) * n // partitions``, in that order.
+
+        A partition's rows depend only on the model, ``random_state`` (the model's own seed when
+        None), the partition id and its row count: any engine's map over ``range(partitions)``
+        (processes, Spark, Dask, Ray) gives, concatenated in order, the file
+        ``sample_to(path, n, partitions=partitions)`` writes, whatever the number of workers.
+        The model's sampling stream is not advanced.
+
+        Parameters
+        ----------
+        n : int
+            Rows of the whole sample (0 or more).
+        partition : int
+            Which partition, in ``[0, partitions)``.
+        partitions : int
+            How many partitions the sample is cut into.
+        conditions : dict, optional
+            As in :meth:`sample`.
+        random_state : int or None
+            Seed of the whole sample; None uses the model's (fixed at ``fit``, saved with it).
+            A numpy Generator is refused: its draws would differ from worker to worker.
+        chunk_size : int
+            Rows generated per step inside the partition (bounds memory).
+
+        Returns
+        -------
+        DataFrame with the partition's rows, the training data's columns and dtypes.
+        """
+        self._check_fitted()
+        check_n(n)
+        check_positive_int("partitions", partitions)
+        check_positive_int("chunk_size", chunk_size)
+        if isinstance(partition, bool) or not isinstance(partition, numbers.Integral) or \
+                not 0 <= partition < partitions:
+            raise ValueError(f"partition must be an integer in [0, {partitions}); got {partition!r}.")
+        if isinstance(random_state, np.random.Generator):
+            raise TypeError("random_state of partitioned sampling must be an int or None: a numpy Generator's "
+                            "draws would differ from one worker to the next.")
+        parsed = self._parse_conditions(conditions)
+        n, partitions, partition = int(n), int(partitions), int(partition)
+        rows = (partition + 1) * n // partitions - partition * n // partitions
+        base = (resolve_seed(random_state) if random_state is not None
+                else np.random.SeedSequence(self._sample_entropy, spawn_key=(PARTITION_KEY,)))
+        seq = np.random.SeedSequence(base.entropy, spawn_key=tuple(base.spawn_key) + (PARTITION_KEY, partition),
+                                     pool_size=base.pool_size)
+        parts = self._parts()
+        frames = []
+        with torch_threads(resolve_threads(self.threads)):
+            for i, child in enumerate(seq.spawn(max(1, -(-rows // int(chunk_size))))):
+                size = min(int(chunk_size), rows - i * int(chunk_size))
+                floats, codes = generate(parts, max(size, 0), parsed, child, max(1, min(int(chunk_size), 10_000)))
+                frames.append(self.transformer_.inverse_transform(floats, codes))
+        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+    def _partition_frames(self, n: int, partitions: int, conditions, random_state, chunk_size: int, workers: int):
+        """The partitions of :meth:`sample_to`, in order: computed here, or by ``workers`` processes."""
+        calls = (((n, i, partitions), {"conditions": conditions, "random_state": random_state,
+                                       "chunk_size": chunk_size}) for i in range(partitions))
+        if workers == 1:
+            for args, kwargs in calls:
+                yield self.sample_partition(*args, **kwargs)
+            return
+        from ._workers import ordered_map
+
+        yield from ordered_map(self, "sample_partition", calls, min(workers, partitions))
 
     def _parse_conditions(self, conditions) -> list[tuple[int, int]]:
         return parse_conditions(conditions, self.schema_, self.transformer_, self.sampler_.level_probs)

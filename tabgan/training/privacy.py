@@ -315,3 +315,30 @@ def __getattr__(name: str):
 
         return gradient_canary_audit
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# --------------------------------------------------------------------------- several processes
+
+
+def wrap_critic_distributed(strategy: PrivateTraining, discriminator, device, seeds: dict, world_size: int):
+    """The private critic of a data-parallel fit (:mod:`tabgan.training.distributed`).
+
+    opacus' ``DistributedDPOptimizer``: every rank clips its rows' per-sample gradients and sums
+    them, rank 0 alone adds the Gaussian noise (from the fit's ``noise`` seed, as in one
+    process), the sums are added over ranks and divided by the global expected batch (each
+    rank's divisor is ``expected_batch / world_size``, and the optimiser divides by the world
+    size once more). The step is the one-process DP-SGD step on the union of the ranks'
+    Poisson samples, so the accountant counts it once, with the global sampling rate.
+    """
+    from opacus.optimizers import DistributedDPOptimizer
+
+    acc = strategy.accountant
+    ModuleValidator.validate(discriminator, strict=True)
+    gsm = GradSampleModule(discriminator, batch_first=True, loss_reduction="mean")
+    adam = torch.optim.Adam(gsm.parameters(), lr=strategy.settings.discriminator_lr, betas=(0.5, 0.9))
+    opt = DistributedDPOptimizer(adam, noise_multiplier=acc.noise_multiplier,
+                                 max_grad_norm=float(strategy.settings.max_grad_norm),
+                                 expected_batch_size=strategy.expected_batch / world_size, loss_reduction="mean",
+                                 generator=torch_generator(seeds["noise"], device), secure_mode=False)
+    opt.attach_step_hook(lambda _optimizer: acc.count_step())
+    return gsm, opt

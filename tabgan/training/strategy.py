@@ -13,13 +13,19 @@ hooks:
 - ``wrap_critic``: the critic module and its optimiser (under DP: opacus' per-sample gradients
   and a noisy optimiser);
 - ``d_step``/``g_step``: the step functions; ``should_stop``: the stop rule;
-- ``ledger``: what the fit reports as ``privacy_spent_``.
+- ``ledger``: what the fit reports as ``privacy_spent_``;
+- ``session``/``place``/``once``/``shard``/``prepare``/``sync_generator``: where several
+  processes train one model (:class:`tabgan.training.distributed.DataParallel`): the process
+  group around the fit, each rank's device, work done by rank 0 alone and broadcast, each
+  rank's share of the rows, the per-rank batch, stream and DDP wrappers, and rank 0's kept
+  generator on every rank. In one process they do nothing.
 
 A strategy receives the resolved settings (:class:`FitSettings`), never the estimator.
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,6 +105,9 @@ class Training:
 
     seed_names = ("encode", "init", "train", "sample", "check", "calibrate")
     private = False
+    #: Whether this process is the one that checks, calibrates, announces and writes files.
+    main = True
+    world_size = 1
     d_step = staticmethod(discriminator_step)
     g_step = staticmethod(generator_step)
 
@@ -166,3 +175,26 @@ class Training:
     def dp_release(self):
         """What the fit keeps of the private releases (None without differential privacy)."""
         return None
+
+    # ------------------------------------------------------------ several processes (none here)
+    def session(self):
+        """A context the whole fit runs in (a data-parallel fit's process group)."""
+        return contextlib.nullcontext()
+
+    def place(self, device):
+        """The device this process trains on."""
+        return device
+
+    def once(self, fn):
+        """``fn()``, computed once for all processes."""
+        return fn()
+
+    def shard(self, encoded: Encoded, seeds: dict) -> Encoded:
+        """The rows this process trains on: all of them."""
+        return encoded
+
+    def prepare(self, state, callbacks: list, start: int = 0) -> None:
+        """Last changes to the training state and callbacks before the loop runs."""
+
+    def sync_generator(self, generator) -> None:
+        """Make every process's generator the kept one (one process: nothing to do)."""
