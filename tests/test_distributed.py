@@ -55,6 +55,14 @@ def test_only_rank_0_writes_models_and_checkpoints(launched):
 
 
 @pytest.mark.slow
+def test_a_data_parallel_checkpoint_resumes_in_one_process(launched):
+    out, _ = launched
+    model = Synthesizer(**{**PLAIN, "epochs": 11}).fit(load_demo(), metadata=DEMO_METADATA,
+                                                       resume_from=out / "fit.ckpt")
+    assert model.history_.to_frame()["epoch"].tolist() == list(range(11))
+
+
+@pytest.mark.slow
 def test_two_processes_fit_as_well_as_one(launched):
     out, (r0, _) = launched
     real = load_demo()
