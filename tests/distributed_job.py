@@ -13,6 +13,7 @@ import torch
 import tabgan.persistence
 import tabgan.synthesizer
 import tabgan.training.checkpoint
+import tabgan.training.distributed
 from tabgan import Synthesizer
 from tabgan.cli import main
 from tabgan.datasets import DEMO_METADATA, load_demo
@@ -38,6 +39,17 @@ if __name__ == "__main__":
 
     # Every file a model or checkpoint is written to passes here.
     tabgan.synthesizer.write_model_file = tabgan.training.checkpoint.write_model_file = counted_write
+    samplers = []
+    real_sampler = tabgan.training.distributed.DataParallel.sampler
+
+    def recorded_sampler(self, *args):
+        sampler = real_sampler(self, *args)
+        if not self.private:  # a private sampler holds noisy frequencies only, no counts
+            samplers.append({"rows": int(sampler.codes.shape[0]), "count": sampler.level_count.tolist(),
+                             "train_probs": sampler.train_probs.tolist()})
+        return sampler
+
+    tabgan.training.distributed.DataParallel.sampler = recorded_sampler
     df = load_demo()
     plain = Synthesizer(**PLAIN).fit(df, metadata=DEMO_METADATA, checkpoint=os.path.join(out, "fit.ckpt"))
     if rank == 0:
@@ -51,4 +63,4 @@ if __name__ == "__main__":
     json.dump({"generator": checksum(plain.generator_), "history": plain.history_.to_frame().to_dict("list"),
                "settings": plain.settings_, "private_generator": checksum(private.generator_),
                "ledger": private.privacy_spent_, "cli_code": code, "cli_printed": printed.getvalue(),
-               "writes": writes}, open(os.path.join(out, f"rank{rank}.json"), "w"))
+               "writes": writes, "sampler": samplers[0]}, open(os.path.join(out, f"rank{rank}.json"), "w"))

@@ -44,6 +44,19 @@ def test_every_rank_ends_with_the_same_model(launched):
 
 
 @pytest.mark.slow
+def test_each_rank_trains_on_its_shard_with_the_whole_tables_level_weights(launched):
+    import numpy as np
+
+    _, (r0, r1) = launched
+    s0, s1 = r0["sampler"], r1["sampler"]
+    assert s0["rows"] + s1["rows"] == len(load_demo()) and abs(s0["rows"] - s1["rows"]) <= 1
+    total = np.asarray(s0["count"]) + np.asarray(s1["count"])
+    for mine in (s0, s1):
+        held = np.asarray(mine["count"]) > 0
+        np.testing.assert_allclose(np.asarray(mine["train_probs"]), np.where(held, np.log1p(total), 0), rtol=1e-6)
+
+
+@pytest.mark.slow
 def test_only_rank_0_writes_models_and_checkpoints(launched):
     out, (r0, r1) = launched
     assert r1["writes"] == [] and r0["writes"]
