@@ -259,11 +259,13 @@ class DataParallel(Training):
         def fit_encoders():
             encoded = self.inner.encode(data, schema, seeds)
             full.append(encoded)
-            return dataclasses.replace(encoded, floats=None, codes=None), self.inner.dp_release()
+            # What the inner strategy learnt while encoding (under DP: the releases its ledger
+            # lists) travels with the encoders, so every rank's strategy is rank 0's.
+            return dataclasses.replace(encoded, floats=None, codes=None), dict(vars(self.inner))
 
-        encoded, released = self.once(fit_encoders)
-        if self.private and not self.main:
-            self.inner.released = released  # the ledger lists rank 0's releases, on every rank
+        encoded, learnt = self.once(fit_encoders)
+        if not self.main:
+            vars(self.inner).update(learnt)
         return full[0] if full else encoded
 
     def shard(self, encoded: Encoded, seeds: dict) -> Encoded:
