@@ -2,8 +2,8 @@
 
 ``Synthesizer.fit`` is one pipeline (schema, encoding, schedule, networks, training loop,
 calibration, fitted state); what differs under differential privacy plugs in as a strategy
-(:class:`tabgan.training.privacy.PrivateTraining`, and later a data-parallel one) through these
-hooks:
+(:class:`tabgan.training.privacy.PrivateTraining`; data-parallel training wraps either, see
+:mod:`tabgan.training.distributed`) through these hooks:
 
 - ``schema``: the column kinds (under DP, from metadata and dtypes only, after the refusals);
 - ``encode``: the fitted encoders, the encoded table and the frequencies behind the
