@@ -27,6 +27,8 @@ def launched(tmp_path_factory):
     out = tmp_path_factory.mktemp("ddp")
     env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
     env["OMP_NUM_THREADS"] = "1"
+    if sys.platform.startswith("linux"):  # one machine: gloo on the loopback, whatever the hostname resolves to
+        env.setdefault("GLOO_SOCKET_IFNAME", "lo")
     run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
                           str(JOB), str(out)], env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
