@@ -35,6 +35,8 @@ from typing import Callable
 import numpy as np
 from scipy.special import ndtri
 
+from .marginals import PairTilt
+
 __all__ = ["Calibration", "fit_calibration", "mode_quantiles", "LEVELS", "MODE_LEVELS"]
 
 #: Probability levels at which generated and target scores are matched.
@@ -66,6 +68,8 @@ class Calibration:
     float_maps: dict = field(default_factory=dict)     # float index -> (src quantiles, dst quantiles)
     #: (float index, code column, mode) -> (src quantiles, dst quantiles), for rows in that mode
     mode_maps: dict = field(default_factory=dict)
+    #: Under differential privacy, the tilt towards noisy two-way marginals (:mod:`tabgan.marginals`).
+    pair_tilt: PairTilt | None = None
 
     def map_floats(self, floats: np.ndarray, codes: np.ndarray | None = None) -> np.ndarray:
         """Apply the score maps to ``floats`` (n, F); the in-mode maps need the rows' ``codes``."""
@@ -81,18 +85,22 @@ class Calibration:
         return out
 
     def get_state(self) -> dict:
-        return {"bias": [float(v) for v in self.bias],
-                "float_maps": {str(j): [list(map(float, s)), list(map(float, d))]
-                               for j, (s, d) in self.float_maps.items()},
-                "mode_maps": [[int(j), int(cj), int(m), list(map(float, s)), list(map(float, d))]
-                              for (j, cj, m), (s, d) in self.mode_maps.items()]}
+        state = {"bias": [float(v) for v in self.bias],
+                 "float_maps": {str(j): [list(map(float, s)), list(map(float, d))]
+                                for j, (s, d) in self.float_maps.items()},
+                 "mode_maps": [[int(j), int(cj), int(m), list(map(float, s)), list(map(float, d))]
+                               for (j, cj, m), (s, d) in self.mode_maps.items()]}
+        if self.pair_tilt is not None:
+            state["pair_tilt"] = self.pair_tilt.get_state()
+        return state
 
     @classmethod
     def from_state(cls, state: dict) -> "Calibration":
         return cls(np.asarray(state["bias"], dtype=np.float64),
                    {int(j): (np.asarray(s), np.asarray(d)) for j, (s, d) in state["float_maps"].items()},
                    {(int(j), int(cj), int(m)): (np.asarray(s), np.asarray(d))
-                    for j, cj, m, s, d in state.get("mode_maps", [])})
+                    for j, cj, m, s, d in state.get("mode_maps", [])},
+                   PairTilt.from_state(state["pair_tilt"]) if state.get("pair_tilt") else None)
 
 
 def mode_quantiles(floats: np.ndarray, codes: np.ndarray, mode_floats: dict) -> dict:

@@ -24,8 +24,11 @@ from .sampling import ConditionalSampler
 from .transformers import TableTransformer
 from .transformers.numeric import ALPHA_CLIP, Q_SCALE
 
-__all__ = ["GenerationParts", "generate", "generate_chunk", "output_masks", "calibrate", "MAX_CONDITION_ROUNDS"]
+__all__ = ["GenerationParts", "generate", "generate_chunk", "output_masks", "calibrate", "pair_pool",
+           "MAX_CONDITION_ROUNDS"]
 
+#: Generated rows the two-way marginals' tilt is fitted on (under DP).
+PAIR_POOL_ROWS = 100_000
 #: Rejection sampling for conditions gives up after this many generated chunks.
 MAX_CONDITION_ROUNDS = 50
 #: At most this many values (rows x output width) per generated chunk: a table with thousands of
@@ -82,6 +85,7 @@ def generate(parts: GenerationParts, n: int, parsed: list[tuple[int, int]], seq:
     gen = torch_generator(seq, parts.device)
     disc_index = {int(ci): j for j, ci in enumerate(np.flatnonzero(layout.conditioned))}
     gumbel_mask, level_bias = output_masks(parts)
+    tilt = None if parts.calibration is None else parts.calibration.pair_tilt
     kept_f, kept_c, total = [], [], 0
     with _inference(parts.generator):
         rounds = 0
@@ -92,12 +96,20 @@ def generate(parts: GenerationParts, n: int, parsed: list[tuple[int, int]], seq:
                     f"{rounds} rounds of {chunk_size}: the model rarely generates this "
                     "combination. Ask for fewer conditions or fewer rows."
                 )
-            batch = chunk_size if parsed else min(chunk_size, n - total)
-            f, c = generate_chunk(parts, batch, parsed, disc_index, gen, gumbel_mask, level_bias)
             if parsed:
+                batch = chunk_size
+            elif tilt is not None:  # about a cap-th of the rows are kept
+                batch = min(chunk_size, int(np.ceil((n - total) * tilt.cap)) + 64)
+            else:
+                batch = min(chunk_size, n - total)
+            f, c = generate_chunk(parts, batch, parsed, disc_index, gen, gumbel_mask, level_bias)
+            if parsed or tilt is not None:
                 ok = np.ones(batch, dtype=bool)
                 for ci, level in parsed:
                     ok &= c[:, ci] == level
+                if tilt is not None:  # keep each row with min(1, weight / cap): the tilted distribution
+                    u = torch.rand(batch, device=parts.device, generator=gen, dtype=torch.float64)
+                    ok &= tilt.accept(c, u.cpu().numpy())
                 f, c = f[ok], c[ok]
             kept_f.append(f)
             kept_c.append(c)
@@ -140,6 +152,15 @@ def calibrate(parts: GenerationParts, targets: list, seq: np.random.SeedSequence
         return fit_calibration(pool, width=layout.width, code_offsets=layout.code_offsets,
                                targets=targets, quantile_floats=parts.transformer.quantile_floats(),
                                q_scale=Q_SCALE, alpha_clip=ALPHA_CLIP, mode_targets=mode_targets)
+
+
+def pair_pool(parts: GenerationParts, calibration: Calibration, seq: np.random.SeedSequence) -> np.ndarray:
+    """Codes of ``PAIR_POOL_ROWS`` rows generated with ``calibration``'s offsets (no tilt): the
+    pool the two-way marginals are chosen against and the tilt is fitted on."""
+    from dataclasses import replace
+
+    plain = replace(calibration, pair_tilt=None)
+    return generate(replace(parts, calibration=plain), PAIR_POOL_ROWS, [], seq, 20_000)[1]
 
 
 def generate_chunk(parts: GenerationParts, batch: int, parsed, disc_index, gen, gumbel_mask, level_bias,

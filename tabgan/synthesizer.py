@@ -358,6 +358,7 @@ class Synthesizer(BaseEstimator):
                                 autocast_dtype=autocast_dtype(self.precision))
         calibration = strategy.once(lambda: self._calibrate(parts, encoded.targets, seeds["calibrate"],
                                                             encoded.mode_targets))
+        calibration = strategy.once(lambda: strategy.finish_calibration(parts, encoded, calibration, seeds))
         if announcer is not None:
             announcer.say(f"{summary}; fit took {format_seconds(time.perf_counter() - fit_start)} in all")
         # Fitted state is assigned only now, so an interrupted fit leaves the estimator unfitted.
@@ -425,7 +426,7 @@ class Synthesizer(BaseEstimator):
             weight_decay=self.weight_decay, gradient_penalty=self.setting("gradient_penalty"),
             max_fit_rows=self.max_fit_rows, numeric_encoding=self.numeric_encoding, epsilon=self.epsilon,
             delta=self.delta, max_grad_norm=self.max_grad_norm,
-            preprocessing_epsilon_share=self.preprocessing_epsilon_share)
+            preprocessing_epsilon_share=self.preprocessing_epsilon_share, calibrate=bool(self.calibrate))
         from .training.distributed import data_parallel
 
         if self.epsilon is None:

@@ -1,6 +1,7 @@
 """Differential privacy: refusals, the ledger, the budget, and what the saved model holds."""
 
 import json
+import math
 import subprocess
 import sys
 
@@ -10,6 +11,8 @@ import pytest
 
 from tabgan import Synthesizer
 from tabgan.exceptions import PrivacyConfigError
+from tabgan.generation import pair_pool
+from tabgan.marginals import fit_tilt
 from tabgan.persistence import read_model_file
 from tabgan.privacy_preprocessing import POOLED_LABEL, build
 from tabgan.training import privacy
@@ -64,6 +67,24 @@ def test_dp_fit_spends_at_most_the_target_and_lists_every_mechanism(dp_model, pr
     assert dp_model.history_.to_frame()["epsilon"].iloc[-1] == pytest.approx(ledger["epsilon"])
 
 
+def test_the_two_way_marginals_are_on_the_ledger_with_the_noise_of_their_sensitivity(dp_model):
+    ledger = {m["name"]: m for m in dp_model.privacy_spent_["mechanisms"]}
+    counts, choice = ledger["two-way marginals: counts"], ledger["two-way marginals: choice of pairs"]
+    k = counts["k"]
+    assert k == choice["k"] == 6  # one pair per column of the six-column table
+    # k tables, each row in one cell of each: L2 sensitivity sqrt(k).
+    assert counts["sigma"] == pytest.approx(math.sqrt(k) / math.sqrt(2 * counts["rho"]))
+    assert choice["epsilon_each"] == pytest.approx(math.sqrt(8 * choice["rho"] / k))
+    assert dp_model.calibration_.pair_tilt is not None and len(dp_model.calibration_.pair_tilt.pairs) == k
+
+
+def test_without_calibration_no_pair_is_measured(private_frame):
+    model = Synthesizer(epsilon=2.0, delta=1e-5, calibrate=False, **SMALL).fit(private_frame, metadata=METADATA)
+    names = [m["name"] for m in model.privacy_spent_["mechanisms"]]
+    assert not any(name.startswith("two-way") for name in names)
+    assert model.privacy_spent_["epsilon"] <= 2.0
+
+
 def test_dp_samples_have_the_table_shape_and_released_levels_only(dp_model, private_frame):
     synthetic = dp_model.sample(500, random_state=0)
     assert list(synthetic.columns) == list(private_frame.columns)
@@ -89,7 +110,7 @@ def test_saved_model_is_a_function_of_metadata_and_ledger_releases(dp_model, pri
     rel = dp_model._dp_release
     # Every release is a mechanism of the ledger, with the noise the ledger states.
     ledger = {m["name"]: m for m in meta["privacy_spent"]["mechanisms"]}
-    assert set(rel["sigma"]) == set(ledger) - {"discriminator DP-SGD"}
+    assert set(rel["sigma"]) == set(ledger) - {"discriminator DP-SGD", "two-way marginals: choice of pairs"}
     assert all(rel["sigma"][k] == pytest.approx(ledger[k]["sigma"]) for k in rel["sigma"])
     # Rebuild the schema, the encoders and the level frequencies from the releases and the
     # public facts alone, with every data-derived fact of the schema poisoned.
@@ -115,8 +136,19 @@ def test_saved_model_is_a_function_of_metadata_and_ledger_releases(dp_model, pri
 
     parts = GenerationParts(loaded.generator_, loaded.sampler_, loaded.level_probs_, loaded.head_, loaded.transformer_,
                             loaded.device_, SMALL["embedding_dim"])
-    again = calibrate(parts, targets, resolve_seed(SMALL["random_state"]).spawn(7)[6])
-    assert meta["calibration"] is not None and again.get_state() == meta["calibration"]
+    seeds = resolve_seed(SMALL["random_state"]).spawn(9)
+    again = calibrate(parts, targets, seeds[6])
+    saved = dict(meta["calibration"])
+    saved_tilt = saved.pop("pair_tilt")
+    assert again.get_state() == saved
+    # The tilt towards the two-way marginals is post-processing too: refitted from the released
+    # noisy counts on rows the saved generator makes (with the offsets above), it comes back.
+    pool = pair_pool(parts, again, seeds[8])
+    pairs = [tuple(p) for p in rel["pairs"]["pairs"]]
+    assert len(pairs) == ledger["two-way marginals: counts"]["k"] > 0
+    tilt = fit_tilt(pool, loaded.transformer_.layout_.code_widths, pairs,
+                    [np.asarray(c) for c in rel["pairs"]["counts"]], targets)
+    assert tilt.get_state() == saved_tilt
     # ... and no exact statistic of the private table is in the file.
     text = json.dumps(meta)
     assert '"zz"' not in text

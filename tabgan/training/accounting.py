@@ -25,14 +25,26 @@ try:  # opacus is an optional dependency (extra "dp"); its refusal is in tabgan.
 except ImportError:  # pragma: no cover - exercised by the refusal test with opacus hidden
     compute_rdp = get_privacy_spent = None
 
-__all__ = ["ORDERS", "PrivacyPlan", "PrivacyAccountant", "noise_for", "rho_for", "epsilon_of", "sgd_rdp"]
+__all__ = ["ORDERS", "PAIR_COUNTS", "planned_pairs", "PrivacyPlan", "PrivacyAccountant", "noise_for", "rho_for", "epsilon_of", "sgd_rdp"]
 
 #: Renyi orders on which every curve is evaluated.
 #: Few fractional orders: opacus computes those by a slow series, and integers dominate
 #: at the epsilons tabgan targets.
 ORDERS = [1.1, 1.25, 1.5, 1.75, 2.5, 3.5] + list(range(2, 64)) + [80, 100, 128, 160, 256, 512]
+#: The ledger's (and the release's) name of the two-way marginals' Gaussian counts.
+PAIR_COUNTS = "two-way marginals: counts"
 #: Share of delta given to the thresholded category releases (split evenly among them).
 THRESHOLD_DELTA_SHARE = 0.1
+#: Shares of the zCDP budget given to the two-way marginals (:mod:`tabgan.marginals`): their
+#: measurement, and the choice of which pairs to measure.
+PAIR_SHARE, SELECT_SHARE = 0.2, 0.02
+#: Pairs measured per column of the table (at most every pair).
+PAIRS_PER_COLUMN = 1.0
+
+
+def planned_pairs(n_columns: int) -> int:
+    """How many two-way marginals a fit over ``n_columns`` columns measures."""
+    return min(n_columns * (n_columns - 1) // 2, int(round(PAIRS_PER_COLUMN * n_columns)))
 
 
 def epsilon_of(rdp: np.ndarray, delta: float) -> float:
@@ -89,19 +101,27 @@ class PrivacyPlan:
     delta_threshold: float        # per thresholded release
     rho: dict                     # per preprocessing release
     n_thresholded: int
+    k_pairs: int = 0              # two-way marginals measured after training
+    rho_select: float = 0.0       # their choice (k exponential mechanisms)
+    rho_pairs: float = 0.0        # their measurement (one Gaussian mechanism, L2 sensitivity sqrt(k))
 
     @classmethod
-    def make(cls, epsilon: float, delta: float, schema: Schema, share: float) -> "PrivacyPlan":
+    def make(cls, epsilon: float, delta: float, schema: Schema, share: float,
+             pairs: bool = False) -> "PrivacyPlan":
         planned = plan_releases(schema)
         n_thr = sum(p.thresholded for p in planned)
         d_thr = THRESHOLD_DELTA_SHARE * delta / n_thr if n_thr else 0.0
         d_conv = delta - d_thr * n_thr
-        rho_pre = share * rho_for(epsilon, d_conv)
-        return cls(epsilon, delta, d_conv, d_thr, {p.name: rho_pre / len(planned) for p in planned}, n_thr)
+        rho = rho_for(epsilon, d_conv)
+        rho_pre = share * rho
+        k = planned_pairs(len(schema)) if pairs else 0
+        return cls(epsilon, delta, d_conv, d_thr, {p.name: rho_pre / len(planned) for p in planned}, n_thr,
+                   k, SELECT_SHARE * rho if k else 0.0, PAIR_SHARE * rho if k else 0.0)
 
     @property
     def rdp_preprocessing(self) -> np.ndarray:
-        return np.asarray(ORDERS) * sum(self.rho.values())
+        """The curve of every release other than DP-SGD (preprocessing and two-way marginals)."""
+        return np.asarray(ORDERS) * (sum(self.rho.values()) + self.rho_select + self.rho_pairs)
 
 
 class PrivacyAccountant:
@@ -139,6 +159,17 @@ class PrivacyAccountant:
                 "delta": d + (plan.delta_threshold if p.thresholded else 0.0),
                 "mechanism": "gaussian" + (" with threshold" if p.thresholded else ""),
                 "rho": rho, "sigma": rel["sigma"][p.name],
+            })
+        if plan.k_pairs:
+            mechanisms.append({
+                "name": "two-way marginals: choice of pairs", "epsilon": epsilon_of(np.asarray(ORDERS) * plan.rho_select, d),
+                "delta": d, "mechanism": "exponential (one-shot Gumbel top-k, score sensitivity 1)",
+                "rho": plan.rho_select, "k": plan.k_pairs, "epsilon_each": rel.get("pairs", {}).get("epsilon_each"),
+            })
+            mechanisms.append({
+                "name": "two-way marginals: counts", "epsilon": epsilon_of(np.asarray(ORDERS) * plan.rho_pairs, d),
+                "delta": d, "mechanism": "gaussian (L2 sensitivity sqrt(k))", "rho": plan.rho_pairs,
+                "k": plan.k_pairs, "sigma": rel["sigma"].get(PAIR_COUNTS),
             })
         mechanisms.append({
             "name": "discriminator DP-SGD", "epsilon": epsilon_of(self.steps * self._rdp_step, d), "delta": d,

@@ -13,18 +13,21 @@ import logging
 import math
 import numbers
 import warnings
+from dataclasses import replace
 
 import torch
 
 from .._random import numpy_generator, torch_generator
 from ..exceptions import PrivacyConfigError
 from ..nn.losses import condition_loss, generator_adversarial_loss
-from ..privacy_preprocessing import build, plan_releases, private_frame, release
+from ..privacy_preprocessing import build, gaussian_sigma, plan_releases, private_frame, release
 from ..sampling import ConditionalSampler
 from ..schema import Schema, infer_schema, parse_metadata
 from ..transformers import TableTransformer
 from ..transformers.numeric import NumericTransformer
-from .accounting import PrivacyAccountant, PrivacyPlan, noise_for
+from ..generation import pair_pool
+from ..marginals import em_epsilon, fit_tilt, measure_pairs, select_pairs
+from .accounting import PAIR_COUNTS, PrivacyAccountant, PrivacyPlan, noise_for
 from .loop import TrainingState, generate, real_batch, resolve_epochs
 from .strategy import Encoded, FitSettings, Schedule, Training
 
@@ -220,7 +223,7 @@ class PrivateTraining(Training):
     exceeded.
     """
 
-    seed_names = ("encode", "init", "train", "sample", "noise", "release", "calibrate")
+    seed_names = ("encode", "init", "train", "sample", "noise", "release", "calibrate", "pairs", "pair_pool")
     private = True
     d_step = staticmethod(dp_discriminator_step)
     g_step = staticmethod(dp_generator_step)
@@ -231,7 +234,8 @@ class PrivateTraining(Training):
         check_config(s, n_rows)
         schema, self.nullable_public = _public_schema(data, metadata, discrete_columns)
         self.public_schema = schema
-        self.plan = PrivacyPlan.make(float(s.epsilon), float(s.delta), schema, float(s.preprocessing_epsilon_share))
+        self.plan = PrivacyPlan.make(float(s.epsilon), float(s.delta), schema, float(s.preprocessing_epsilon_share),
+                                     pairs=bool(s.calibrate))
         _check_budget(s, self.plan, n_rows)
         return schema
 
@@ -286,6 +290,24 @@ class PrivateTraining(Training):
 
     def unwrap_critic(self, critic):
         return critic._module
+
+    def finish_calibration(self, parts, encoded: Encoded, calibration, seeds: dict):
+        """Choose and measure the two-way marginals (both on the ledger), then fit the tilt
+        towards them on generated rows (post-processing; see :mod:`tabgan.marginals`)."""
+        plan = self.plan
+        if calibration is None or not plan.k_pairs:
+            return calibration
+        widths = parts.transformer.layout_.code_widths
+        pool = pair_pool(parts, calibration, seeds["pair_pool"])
+        rng = numpy_generator(seeds["pairs"])
+        sigma = gaussian_sigma(plan.rho_pairs, math.sqrt(plan.k_pairs))
+        eps0 = em_epsilon(plan.rho_select, plan.k_pairs)
+        pairs = select_pairs(encoded.codes, pool, widths, encoded.row_count, plan.k_pairs, eps0, sigma, rng)
+        noisy = measure_pairs(encoded.codes, widths, pairs, sigma, rng)
+        self.released["sigma"][PAIR_COUNTS] = sigma
+        self.released["pairs"] = {"pairs": [[int(a), int(b)] for a, b in pairs], "epsilon_each": eps0,
+                                  "counts": [t.tolist() for t in noisy]}
+        return replace(calibration, pair_tilt=fit_tilt(pool, widths, pairs, noisy, encoded.targets))
 
     @property
     def accountant(self) -> PrivacyAccountant:

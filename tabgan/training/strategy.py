@@ -13,6 +13,7 @@ calibration, fitted state); what differs under differential privacy plugs in as 
 - ``wrap_critic``: the critic module and its optimiser (under DP: opacus' per-sample gradients
   and a noisy optimiser);
 - ``d_step``/``g_step``: the step functions; ``should_stop``: the stop rule;
+- ``finish_calibration``: the calibration kept (under DP, with the two-way marginals' tilt);
 - ``ledger``: what the fit reports as ``privacy_spent_``;
 - ``session``/``place``/``once``/``shard``/``prepare``/``sync_generator``: where several
   processes train one model (:class:`tabgan.training.distributed.DataParallel`): the process
@@ -58,6 +59,7 @@ class FitSettings:
     delta: float | None = None
     max_grad_norm: float = 1.0
     preprocessing_epsilon_share: float = 0.1
+    calibrate: bool = True
 
 
 @dataclass
@@ -158,6 +160,11 @@ class Training:
 
     def unwrap_critic(self, critic):
         return critic
+
+    def finish_calibration(self, parts, encoded: Encoded, calibration, seeds: dict):
+        """The calibration the model keeps, given the one fitted on its 1-way targets (under
+        DP, with the tilt towards noisy two-way marginals added)."""
+        return calibration
 
     @property
     def accountant(self):

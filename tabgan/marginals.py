@@ -1,0 +1,181 @@
+"""Two-way marginals under differential privacy: which pairs to measure, their noisy release,
+and the tilt that steers generated rows towards them (torch-free).
+
+A generator trained against a DP-SGD critic sees the joint distribution through heavy noise
+and keeps pairs of columns only loosely related; marginal-based synthesizers (AIM, MST) spend
+their budget on measured low-order marginals instead. Under ``epsilon=...`` tabgan does both,
+after training, in the space of the codes every column already has (a categorical level, or
+a numeric column's mode: its point masses and equal-mass intervals):
+
+* :func:`select_pairs` reads the private codes once: it picks ``k`` pairs of columns by the
+  exponential mechanism (one-shot Gumbel top-``k``), scoring each candidate by how far the
+  generator's joint table is from the table's (L1, in counts: sensitivity 1 under adding or
+  removing one row) less the error the measurement's own noise would bring (AIM's rule);
+* :func:`measure_pairs` releases the counts of those pairs with Gaussian noise (each row adds
+  1 to one cell of each table: L2 sensitivity ``sqrt(k)``);
+* :func:`fit_tilt` is post-processing: on pools of *generated* rows it fits a log-linear
+  weight (one factor per cell of each measured pair, one per level of each column) by
+  iterative proportional fitting towards the noisy tables and the 1-way targets, reading no
+  training row. Sampling keeps a generated row with probability ``min(1, weight / cap)``
+  (:meth:`PairTilt.accept`), which draws rows from the generator's distribution tilted
+  towards the measured pairs.
+
+Both mechanisms are charged to the fit's ledger (:mod:`tabgan.training.accounting`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+import numpy as np
+
+__all__ = ["PairTilt", "pair_counts", "select_pairs", "measure_pairs", "fit_tilt", "candidate_pairs",
+           "em_epsilon", "pair_scores"]
+
+#: Pairs whose table has more cells than this are not candidates (their noise would swamp them).
+MAX_CELLS = 2048
+#: IPF rounds of the tilt, and the bound on each log-factor.
+TILT_ROUNDS, MAX_LOG_FACTOR = 12, 3.0
+#: A target cell gets at least this share of its table (so one noisy zero cannot forbid a cell).
+FLOOR = 1e-5
+#: The acceptance cap is this quantile of the pool's weights (rows above it are kept always).
+CAP_QUANTILE = 0.995
+
+
+def candidate_pairs(widths) -> list[tuple[int, int]]:
+    """Every pair of code columns with at least two levels each and at most MAX_CELLS cells."""
+    w = [int(x) for x in widths]
+    return [(a, b) for a in range(len(w)) for b in range(a + 1, len(w))
+            if w[a] > 1 and w[b] > 1 and w[a] * w[b] <= MAX_CELLS]
+
+
+def pair_counts(codes: np.ndarray, widths, pairs, weights: np.ndarray | None = None) -> list[np.ndarray]:
+    """Counts (or summed ``weights``) of each pair's cells, as ``(width_a, width_b)`` tables."""
+    out = []
+    for a, b in pairs:
+        wa, wb = int(widths[a]), int(widths[b])
+        flat = codes[:, a].astype(np.int64) * wb + codes[:, b]
+        out.append(np.bincount(flat, weights=weights, minlength=wa * wb).astype(np.float64).reshape(wa, wb))
+    return out
+
+
+def em_epsilon(rho: float, k: int) -> float:
+    """The epsilon of each of ``k`` exponential mechanisms that together are ``rho``-zCDP
+    (an exponential mechanism is ``epsilon^2 / 8``-zCDP, Cesar and Rogers 2021)."""
+    return math.sqrt(8.0 * rho / k)
+
+
+def select_pairs(codes: np.ndarray, synthetic: np.ndarray, widths, n_hat: float, k: int, epsilon0: float,
+                 sigma: float, rng: np.random.Generator) -> list[tuple[int, int]]:
+    """``k`` pairs chosen by ``k`` exponential mechanisms of ``epsilon0`` each (Gumbel top-k).
+
+    ``codes`` are the private rows' codes (read here, and only for the scores); ``synthetic``
+    the codes of generated rows, whose joint tables are scaled to ``n_hat`` (the DP row count).
+    A pair's score is the L1 distance of the two tables in counts, less the expected L1 error of
+    measuring it with noise ``sigma``: sensitivity 1 under adding or removing one row."""
+    pairs = candidate_pairs(widths)
+    k = min(int(k), len(pairs))
+    if k <= 0:
+        return []
+    score = pair_scores(codes, synthetic, widths, n_hat, sigma, pairs)
+    noisy = score + rng.gumbel(0.0, 2.0 / epsilon0, size=len(score))
+    return [pairs[i] for i in np.argsort(-noisy, kind="stable")[:k]]
+
+
+def pair_scores(codes: np.ndarray, synthetic: np.ndarray, widths, n_hat: float, sigma: float,
+                pairs) -> np.ndarray:
+    """Each pair's L1 distance (in counts) between the private table's joint counts and the
+    generated rows' scaled to ``n_hat``, less ``sqrt(2 / pi) * sigma`` per cell (the expected
+    L1 error of measuring it). One row more or less moves each score by at most 1."""
+    real = pair_counts(codes, widths, pairs)
+    fake = pair_counts(synthetic, widths, pairs)
+    scale = n_hat / max(len(synthetic), 1)
+    return np.array([np.abs(r - scale * f).sum() - math.sqrt(2 / math.pi) * sigma * r.size
+                     for r, f in zip(real, fake)])
+
+
+def measure_pairs(codes: np.ndarray, widths, pairs, sigma: float, rng: np.random.Generator) -> list[np.ndarray]:
+    """Noisy counts of each pair's table (Gaussian, ``sigma`` per cell)."""
+    return [t + rng.normal(0.0, sigma, size=t.shape) for t in pair_counts(codes, widths, pairs)]
+
+
+@dataclass
+class PairTilt:
+    """Log-factors per measured pair cell and per level; rows are kept with ``min(1, w / cap)``."""
+
+    pairs: list                  # [(code column a, code column b)]
+    factors: list                # per pair, (width_a, width_b) log-factors
+    level_factors: list          # per code column, (width,) log-factors
+    offset: float = 0.0          # makes the weights average 1 on the pool they were fitted on
+    cap: float = 1.0
+
+    def log_weight(self, codes: np.ndarray) -> np.ndarray:
+        lw = np.full(codes.shape[0], -self.offset)
+        for j, f in enumerate(self.level_factors):
+            lw += f[codes[:, j]]
+        for (a, b), f in zip(self.pairs, self.factors):
+            lw += f[codes[:, a], codes[:, b]]
+        return lw
+
+    def accept(self, codes: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Which rows to keep, given uniforms ``u`` in [0, 1) (one per row)."""
+        return u * self.cap < np.exp(self.log_weight(codes))
+
+    def get_state(self) -> dict:
+        return {"pairs": [[int(a), int(b)] for a, b in self.pairs],
+                "factors": [f.tolist() for f in self.factors],
+                "level_factors": [f.tolist() for f in self.level_factors],
+                "offset": float(self.offset), "cap": float(self.cap)}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "PairTilt":
+        return cls([tuple(p) for p in state["pairs"]], [np.asarray(f, dtype=np.float64) for f in state["factors"]],
+                   [np.asarray(f, dtype=np.float64) for f in state["level_factors"]], float(state["offset"]),
+                   float(state["cap"]))
+
+
+def _target(table: np.ndarray) -> np.ndarray:
+    t = np.clip(np.asarray(table, dtype=np.float64), 0.0, None)
+    t = t / max(t.sum(), 1e-12)
+    t = np.maximum(t, FLOOR)
+    return t / t.sum()
+
+
+def _step(target: np.ndarray, seen: np.ndarray, current: np.ndarray) -> np.ndarray:
+    """The change of log-factors that moves ``seen`` (weighted counts) onto ``target``."""
+    seen = seen / max(seen.sum(), 1e-12)
+    new = current.copy()
+    has = seen > 0
+    new[has] = np.clip(current[has] + np.log(target[has] / seen[has]), -MAX_LOG_FACTOR, MAX_LOG_FACTOR)
+    return new - current
+
+
+def fit_tilt(codes: np.ndarray, widths, pairs, noisy: list, targets: list) -> PairTilt:
+    """Fit the tilt by IPF on the codes of generated rows (``codes``, a pool) towards the noisy
+    pair tables ``noisy`` and the per-column ``targets`` (level or mode frequencies, ``None`` to
+    leave a column free). Reads no training row."""
+    widths = [int(w) for w in widths]
+    codes = np.asarray(codes, dtype=np.int64)
+    pair_t = [_target(t) for t in noisy]
+    level_t = [None if t is None or len(t) != widths[j] else _target(t) for j, t in enumerate(targets)]
+    flat = [codes[:, a] * widths[b] + codes[:, b] for a, b in pairs]
+    factors = [np.zeros((widths[a], widths[b])) for a, b in pairs]
+    level_factors = [np.zeros(w) for w in widths]
+    lw = np.zeros(codes.shape[0])
+    for _ in range(TILT_ROUNDS if pairs else 0):
+        for i, t in enumerate(pair_t):
+            size = t.size
+            seen = np.bincount(flat[i], weights=np.exp(lw), minlength=size)
+            step = _step(t.ravel(), seen, factors[i].ravel())
+            factors[i] = factors[i] + step.reshape(t.shape)
+            lw += step[flat[i]]
+        for j, t in enumerate(level_t):
+            if t is None:
+                continue
+            seen = np.bincount(codes[:, j], weights=np.exp(lw), minlength=widths[j])
+            step = _step(t, seen, level_factors[j])
+            level_factors[j] = level_factors[j] + step
+            lw += step[codes[:, j]]
+    offset = float(np.log(np.mean(np.exp(lw)))) if len(lw) else 0.0
+    cap = float(max(np.quantile(np.exp(lw - offset), CAP_QUANTILE), 1.0)) if len(lw) else 1.0
+    return PairTilt(list(pairs), factors, level_factors, offset, cap)

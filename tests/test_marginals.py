@@ -1,0 +1,71 @@
+"""Two-way marginals under DP: the sensitivity of the releases and the tilt's post-processing."""
+
+import inspect
+import math
+
+import numpy as np
+import pytest
+
+from tabgan import marginals
+from tabgan.marginals import (PairTilt, candidate_pairs, fit_tilt, measure_pairs, pair_counts, pair_scores,
+                              select_pairs)
+
+WIDTHS = [3, 4, 2, 1]
+
+
+def _codes(n, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.stack([rng.integers(0, w, n) for w in WIDTHS], axis=1)
+
+
+def test_one_row_moves_each_measured_table_by_one_count_in_one_cell():
+    codes = _codes(500)
+    pairs = candidate_pairs(WIDTHS)
+    assert pairs == [(0, 1), (0, 2), (1, 2)]  # a column with one level is never paired
+    with_row = pair_counts(codes, WIDTHS, pairs)
+    without = pair_counts(codes[1:], WIDTHS, pairs)
+    diff = np.concatenate([(a - b).ravel() for a, b in zip(with_row, without)])
+    # L2 sensitivity sqrt(k): the noise scale the release charges for k tables.
+    assert np.sort(diff)[-len(pairs):].tolist() == [1.0] * len(pairs) and np.abs(diff).sum() == len(pairs)
+    assert np.linalg.norm(diff) == pytest.approx(math.sqrt(len(pairs)))
+    noisy = measure_pairs(codes, WIDTHS, pairs, 2.0, np.random.default_rng(0))
+    spread = np.concatenate([(n - t).ravel() for n, t in zip(noisy, with_row)])
+    assert 1.5 < spread.std() < 2.5
+
+
+def test_a_selection_score_moves_by_at_most_one_when_a_row_is_added_or_removed():
+    codes, fake = _codes(400, 1), _codes(3000, 2)
+    pairs = candidate_pairs(WIDTHS)
+    for i in (0, 7, 399):
+        a = pair_scores(codes, fake, WIDTHS, 400.0, 3.0, pairs)
+        b = pair_scores(np.delete(codes, i, axis=0), fake, WIDTHS, 400.0, 3.0, pairs)
+        assert np.abs(a - b).max() <= 1.0 + 1e-9
+
+
+def test_the_selection_finds_the_pair_the_generator_misses():
+    rng = np.random.default_rng(3)
+    real = _codes(5000, 4)
+    real[:, 1] = np.where(rng.random(5000) < 0.9, real[:, 0], real[:, 1])  # columns 0 and 1 related
+    fake = _codes(20000, 5)  # independent columns
+    chosen = select_pairs(real, fake, WIDTHS, 5000.0, 1, epsilon0=0.5, sigma=5.0, rng=rng)
+    assert chosen == [(0, 1)]
+
+
+def test_the_tilt_reads_generated_rows_and_releases_only_and_matches_the_noisy_pair():
+    assert "private" not in inspect.signature(fit_tilt).parameters
+    pool = _codes(50_000, 6)  # the generator: independent columns
+    target = np.array([[0.3, 0.0, 0.0, 0.03], [0.0, 0.3, 0.0, 0.03], [0.0, 0.0, 0.3, 0.04]])
+    tilt = fit_tilt(pool, WIDTHS, [(0, 1)], [target * 1000], [None, None, np.array([0.5, 0.5]), None])
+    keep = tilt.accept(pool, np.random.default_rng(7).random(len(pool)))
+    kept = pair_counts(pool[keep], WIDTHS, [(0, 1)])[0]
+    # The pair's joint frequencies follow the released table, within the floor and the cap.
+    assert np.abs(kept / kept.sum() - target).sum() < 0.1
+    back = PairTilt.from_state(tilt.get_state())
+    assert np.array_equal(back.log_weight(pool), tilt.log_weight(pool))
+
+
+def test_no_pairs_leave_every_weight_at_one():
+    pool = _codes(1000)
+    tilt = fit_tilt(pool, WIDTHS, [], [], [None] * 4)
+    assert np.allclose(np.exp(tilt.log_weight(pool)), 1.0) and tilt.cap == 1.0
+    assert marginals.MAX_CELLS >= 1000
