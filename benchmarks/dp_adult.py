@@ -1,4 +1,4 @@
-"""tabgan with differential privacy on adult, beside the DP anchors of BENCHMARKS.md.
+"""tabgan with differential privacy on adult (or another shared table), beside the DP anchors.
 
 Protocol: ``../shared/docs/BENCHMARKS.md`` (split, SDMetrics quality, TSTR, detection, DCR).
 tabgan sees **no public metadata** beyond the column kinds (``{"columns": {name: kind}}``):
@@ -8,8 +8,12 @@ paid from the budget and listed in the ledger, which is written with each row.
     /work/benchenv/bin/python benchmarks/dp_adult.py                  # epsilon 1, 3, 10
     /work/benchenv/bin/python benchmarks/dp_adult.py --epsilons 1 --epochs 10
 
-The anchors (smartnoise-synth MST, AIM, DP-CTGAN, PATE-CTGAN) are the figures measured for
-BENCHMARKS.md with this protocol; they are printed for comparison, not re-run.
+On adult the anchors (smartnoise-synth MST, AIM, DP-CTGAN, PATE-CTGAN) are the figures measured
+for BENCHMARKS.md with this protocol; they are printed for comparison, not re-run. On another
+table, ``--anchors aim mst`` fits smartnoise's AIM and MST in their own environment
+(``benchmarks/dp_anchor_worker.py`` in ``benchmarks/.venv-dp-anchors``) and scores them here:
+
+    benchmarks/.venv/bin/python benchmarks/dp_adult.py --dataset penguins --anchors aim mst
 """
 
 from __future__ import annotations
@@ -41,6 +45,11 @@ ANCHORS = {
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--dataset", default="adult", help="a shared table (its anchors are run with --anchors)")
+    p.add_argument("--anchors", nargs="*", default=[], choices=["aim", "mst"],
+                   help="smartnoise-synth anchors to fit and score in this run (benchmarks/dp_anchor_worker.py)")
+    p.add_argument("--anchor-python", default=str(HERE / ".venv-dp-anchors" / "bin" / "python"),
+                   help="the anchors' environment (smartnoise-synth 1.0.8), see benchmarks/README.md")
     p.add_argument("--epsilons", type=float, nargs="+", default=[1.0, 3.0, 10.0])
     p.add_argument("--delta", type=float, default=1e-5)
     p.add_argument("--epochs", type=int, default=None, help="tabgan epochs (default: its own)")
@@ -53,6 +62,31 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
+def run_anchor(C, args, synth: str, eps: float, train, holdout, meta) -> dict:
+    """Fit a smartnoise anchor in its own environment (a subprocess) and score its rows here."""
+    import subprocess
+    import tempfile
+
+    import pandas as pd
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "synthetic.csv"
+        t0 = time.perf_counter()
+        subprocess.run([args.anchor_python, str(HERE / "dp_anchor_worker.py"), synth, str(eps), str(out),
+                        "--dataset", args.dataset, "--data-dir", args.data_dir, "--delta", str(args.delta),
+                        "--seed", str(args.seed)], check=True)
+        fit_s = time.perf_counter() - t0
+        synthetic = pd.read_csv(out)
+    for c in train.columns:  # back to the train split's types (the worker wrote categories as text)
+        if c in synthetic and train[c].dtype == object:
+            synthetic[c] = synthetic[c].where(synthetic[c].astype(str) != "nan").astype(object)
+        elif c in synthetic:
+            synthetic[c] = pd.to_numeric(synthetic[c], errors="coerce").astype(train[c].dtype, errors="ignore")
+    return C.score(f"smartnoise {synth.upper()} eps={eps:g}", train, holdout, synthetic[train.columns], meta,
+                   fit_s=fit_s, sample_s=None, note="smartnoise-synth 1.0.8, preprocessor_eps 10% of epsilon, "
+                   "fit time includes the subprocess start", extra={"seed": args.seed})
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.threads > 0:
@@ -63,12 +97,12 @@ def main(argv=None) -> int:
 
     C.limit_threads(args.threads)
     started = time.perf_counter()
-    df, meta = C.load_dataset("adult", args.data_dir)
+    df, meta = C.load_dataset(args.dataset, args.data_dir)
     train, holdout = C.split(df)
     task = C.task_of(df, meta)
     n = len(train)
     kinds_only = {"columns": C.column_kinds(meta)}  # kinds only: no categories, bounds or counts
-    print(f"adult: train {n}, holdout {len(holdout)}; threads {args.threads}", flush=True)
+    print(f"{args.dataset}: train {n}, holdout {len(holdout)}; threads {args.threads}", flush=True)
 
     from tabgan import Synthesizer
 
@@ -103,6 +137,12 @@ def main(argv=None) -> int:
         print(f"  scored in {row['score_s']:.0f} s: quality {row['quality']:.3f}, TSTR "
               f"{C.fmt(C.ml_primary(row, task)[0])}, detection {C.fmt(C.detection_value(row))}", flush=True)
 
+    for synth in args.anchors:
+        for eps in args.epsilons:
+            rows.append(run_anchor(C, args, synth, eps, train, holdout, meta))
+            print(f"  {synth} epsilon {eps}: quality {rows[-1]['quality']:.3f}, TSTR "
+                  f"{C.fmt(C.ml_primary(rows[-1], task)[0])}", flush=True)
+
     table = C.markdown_table(rows, task)
     anchor_lines = ["| anchor | epsilon | quality | column shapes | pair trends | TSTR AUC | detection AUC | DCR share |",
                     "|---|---|---|---|---|---|---|---|"]
@@ -110,13 +150,16 @@ def main(argv=None) -> int:
         anchor_lines.append(f"| {name} | {eps} | " + " | ".join(f"{v:.3f}" for v in vals) + " |")
     print()
     print(table)
-    print()
-    print("\n".join(anchor_lines))
-    out = Path(args.out) if args.out else C.RESULTS_DIR / "dp_adult.json"
+    if args.dataset == "adult":
+        print()
+        print("\n".join(anchor_lines))
+    default = "dp_adult.json" if args.dataset == "adult" else f"dp_{args.dataset}.json"
+    out = Path(args.out) if args.out else C.RESULTS_DIR / default
     payload = {
-        "dataset": "adult", "delta": args.delta, "metadata": "column kinds only",
+        "dataset": args.dataset, "delta": args.delta, "metadata": "column kinds only",
         "args": C.portable_args(vars(args)), "machine": C.machine_info(), "total_s": time.perf_counter() - started,
-        "results": rows, "table": table, "anchors": {f"{k[0]} eps={k[1]}": v for k, v in ANCHORS.items()},
+        "results": rows, "table": table,
+        "anchors": {f"{k[0]} eps={k[1]}": v for k, v in ANCHORS.items()} if args.dataset == "adult" else {},
     }
     print(f"\nwrote {C.write_json(out, payload)}")
     return 0

@@ -18,6 +18,7 @@ from ._random import torch_generator
 from .calibration import Calibration, fit_calibration
 from .dependencies import Dependencies
 from .exceptions import ConditionError
+from .marginals import resample
 from .nn.modules import OutputHead
 from .nn.precision import autocast
 from .sampling import ConditionalSampler
@@ -105,11 +106,13 @@ def generate(parts: GenerationParts, n: int, parsed: list[tuple[int, int]], seq:
             f, c = generate_chunk(parts, batch, parsed, disc_index, gen, gumbel_mask, level_bias)
             if parsed or tilt is not None:
                 ok = np.ones(batch, dtype=bool)
+                if tilt is not None:  # keep each row with min(1, weight / cap): the tilted distribution
+                    u = torch.rand(batch, 1 + len(tilt.resample), device=parts.device, generator=gen,
+                                   dtype=torch.float64).cpu().numpy()
+                    c = resample(c, tilt.resample, u[:, 1:])
+                    ok &= tilt.accept(c, u[:, 0])
                 for ci, level in parsed:
                     ok &= c[:, ci] == level
-                if tilt is not None:  # keep each row with min(1, weight / cap): the tilted distribution
-                    u = torch.rand(batch, device=parts.device, generator=gen, dtype=torch.float64)
-                    ok &= tilt.accept(c, u.cpu().numpy())
                 f, c = f[ok], c[ok]
             kept_f.append(f)
             kept_c.append(c)

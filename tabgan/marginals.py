@@ -26,11 +26,12 @@ Both mechanisms are charged to the fit's ledger (:mod:`tabgan.training.accountin
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import numpy as np
 
 __all__ = ["PairTilt", "pair_counts", "select_pairs", "measure_pairs", "fit_tilt", "candidate_pairs",
-           "em_epsilon", "pair_scores"]
+           "em_epsilon", "pair_scores", "resampling_from_tables",
+           "resample", "tilt_from_release"]
 
 #: Pairs whose table has more cells than this are not candidates (their noise would swamp them).
 MAX_CELLS = 2048
@@ -66,30 +67,32 @@ def em_epsilon(rho: float, k: int) -> float:
 
 
 def select_pairs(codes: np.ndarray, synthetic: np.ndarray, widths, n_hat: float, k: int, epsilon0: float,
-                 sigma: float, rng: np.random.Generator) -> list[tuple[int, int]]:
+                 sigma: float, rng: np.random.Generator, weights: np.ndarray | None = None) -> list[tuple[int, int]]:
     """``k`` pairs chosen by ``k`` exponential mechanisms of ``epsilon0`` each (Gumbel top-k).
 
     ``codes`` are the private rows' codes (read here, and only for the scores); ``synthetic``
-    the codes of generated rows, whose joint tables are scaled to ``n_hat`` (the DP row count).
+    the codes of generated rows (with ``weights``, say those of a tilt towards the released 1-way
+    frequencies, so that a column's own error does not make every pair of it look wrong), whose
+    joint tables are scaled to ``n_hat`` (the DP row count).
     A pair's score is the L1 distance of the two tables in counts, less the expected L1 error of
     measuring it with noise ``sigma``: sensitivity 1 under adding or removing one row."""
     pairs = candidate_pairs(widths)
     k = min(int(k), len(pairs))
     if k <= 0:
         return []
-    score = pair_scores(codes, synthetic, widths, n_hat, sigma, pairs)
+    score = pair_scores(codes, synthetic, widths, n_hat, sigma, pairs, weights)
     noisy = score + rng.gumbel(0.0, 2.0 / epsilon0, size=len(score))
     return [pairs[i] for i in np.argsort(-noisy, kind="stable")[:k]]
 
 
 def pair_scores(codes: np.ndarray, synthetic: np.ndarray, widths, n_hat: float, sigma: float,
-                pairs) -> np.ndarray:
+                pairs, weights: np.ndarray | None = None) -> np.ndarray:
     """Each pair's L1 distance (in counts) between the private table's joint counts and the
     generated rows' scaled to ``n_hat``, less ``sqrt(2 / pi) * sigma`` per cell (the expected
     L1 error of measuring it). One row more or less moves each score by at most 1."""
     real = pair_counts(codes, widths, pairs)
-    fake = pair_counts(synthetic, widths, pairs)
-    scale = n_hat / max(len(synthetic), 1)
+    fake = pair_counts(synthetic, widths, pairs, weights)
+    scale = n_hat / max(len(synthetic) if weights is None else float(np.sum(weights)), 1e-12)
     return np.array([np.abs(r - scale * f).sum() - math.sqrt(2 / math.pi) * sigma * r.size
                      for r, f in zip(real, fake)])
 
@@ -108,6 +111,7 @@ class PairTilt:
     level_factors: list          # per code column, (width,) log-factors
     offset: float = 0.0          # makes the weights average 1 on the pool they were fitted on
     cap: float = 1.0
+    resample: list = field(default_factory=list)  # [(child, parent, cdf)], see resampling_from_tables
 
     def log_weight(self, codes: np.ndarray) -> np.ndarray:
         lw = np.full(codes.shape[0], -self.offset)
@@ -125,13 +129,15 @@ class PairTilt:
         return {"pairs": [[int(a), int(b)] for a, b in self.pairs],
                 "factors": [f.tolist() for f in self.factors],
                 "level_factors": [f.tolist() for f in self.level_factors],
-                "offset": float(self.offset), "cap": float(self.cap)}
+                "offset": float(self.offset), "cap": float(self.cap),
+                "resample": [[int(c), int(p), cdf.tolist()] for c, p, cdf in self.resample]}
 
     @classmethod
     def from_state(cls, state: dict) -> "PairTilt":
         return cls([tuple(p) for p in state["pairs"]], [np.asarray(f, dtype=np.float64) for f in state["factors"]],
                    [np.asarray(f, dtype=np.float64) for f in state["level_factors"]], float(state["offset"]),
-                   float(state["cap"]))
+                   float(state["cap"]), [(int(c), int(p), np.asarray(cdf, dtype=np.float64))
+                                         for c, p, cdf in state.get("resample", [])])
 
 
 def _target(table: np.ndarray) -> np.ndarray:
@@ -150,10 +156,11 @@ def _step(target: np.ndarray, seen: np.ndarray, current: np.ndarray) -> np.ndarr
     return new - current
 
 
-def fit_tilt(codes: np.ndarray, widths, pairs, noisy: list, targets: list) -> PairTilt:
+def fit_tilt(codes: np.ndarray, widths, pairs, noisy: list, targets: list, resampled: list = ()) -> PairTilt:
     """Fit the tilt by IPF on the codes of generated rows (``codes``, a pool) towards the noisy
     pair tables ``noisy`` and the per-column ``targets`` (level or mode frequencies, ``None`` to
-    leave a column free). Reads no training row."""
+    leave a column free); ``resampled`` are the rules already applied to ``codes`` (kept with the
+    tilt, see :func:`tilt_from_release`). Reads no training row."""
     widths = [int(w) for w in widths]
     codes = np.asarray(codes, dtype=np.int64)
     pair_t = [_target(t) for t in noisy]
@@ -162,7 +169,7 @@ def fit_tilt(codes: np.ndarray, widths, pairs, noisy: list, targets: list) -> Pa
     factors = [np.zeros((widths[a], widths[b])) for a, b in pairs]
     level_factors = [np.zeros(w) for w in widths]
     lw = np.zeros(codes.shape[0])
-    for _ in range(TILT_ROUNDS if pairs else 0):
+    for _ in range(TILT_ROUNDS if pairs or any(t is not None for t in level_t) else 0):
         for i, t in enumerate(pair_t):
             size = t.size
             seen = np.bincount(flat[i], weights=np.exp(lw), minlength=size)
@@ -178,4 +185,79 @@ def fit_tilt(codes: np.ndarray, widths, pairs, noisy: list, targets: list) -> Pa
             lw += step[codes[:, j]]
     offset = float(np.log(np.mean(np.exp(lw)))) if len(lw) else 0.0
     cap = float(max(np.quantile(np.exp(lw - offset), CAP_QUANTILE), 1.0)) if len(lw) else 1.0
-    return PairTilt(list(pairs), factors, level_factors, offset, cap)
+    return PairTilt(list(pairs), factors, level_factors, offset, cap, list(resampled))
+
+
+
+#: A measured pair whose noisy table has a Cramer's V at least this high (education and
+#: education-num: 1.0) is kept by resampling, not by weights (see :func:`resampling_from_tables`).
+RESAMPLE_V = 0.9
+#: Cells below this many noise standard deviations count as empty when reading a near-function.
+RESAMPLE_Z = 2.0
+
+
+def _cramers_v(t: np.ndarray) -> float:
+    t = t[t.sum(axis=1) > 0][:, t.sum(axis=0) > 0]  # levels without rows do not count
+    total = t.sum()
+    if total <= 0 or min(t.shape) < 2:
+        return 0.0
+    p = t / total
+    expected = np.outer(p.sum(axis=1), p.sum(axis=0))
+    keep = expected > 0
+    chi2 = ((p - expected)[keep] ** 2 / expected[keep]).sum()
+    return float(math.sqrt(chi2 / (min(t.shape) - 1)))
+
+
+def resampling_from_tables(pairs, noisy: list, widths, eligible, sigma: float) -> list:
+    """``[(child, parent, cdf)]``: the code columns drawn again, row by row, from the released
+    noisy conditional frequencies of the child given the parent (``cdf``: (parent width, child
+    width) cumulative shares). Post-processing of the noisy tables.
+
+    Weights cannot make a near-function (education -> education-num) out of a generator that
+    mixes its levels: the few generated rows on the diagonal would need weights beyond any cap.
+    Cells below ``RESAMPLE_Z`` noise standard deviations (``sigma``) are taken for empty (the
+    noise of many empty cells would otherwise hide a function). Only pairs of value columns
+    (``eligible``: levels, point masses) whose table so denoised has a Cramer's V of at least
+    ``RESAMPLE_V`` are resampled, the coarser column given the finer; a column is resampled once
+    and is never the parent of another resampled column."""
+    out, touched = [], set()
+    for (a, b), table in zip(pairs, noisy):
+        if not (eligible[a] and eligible[b]):
+            continue
+        clipped = np.clip(np.asarray(table, dtype=np.float64), 0.0, None)
+        t = np.where(clipped > RESAMPLE_Z * sigma, clipped, 0.0)
+        if _cramers_v(t) < RESAMPLE_V:
+            continue
+        empty = t.sum(axis=1, keepdims=True) <= 0
+        t = np.where(empty, clipped, t)
+        child, parent, t = (a, b, t.T) if int(widths[a]) < int(widths[b]) else (b, a, t)
+        if child in touched or parent in touched:
+            continue
+        touched |= {child, parent}
+        rows = t.sum(axis=1, keepdims=True)
+        cond = np.where(rows > 0, t / np.maximum(rows, 1e-12), 1.0 / t.shape[1])
+        out.append((int(child), int(parent), np.cumsum(cond, axis=1)))
+    return out
+
+
+def resample(codes: np.ndarray, rules: list, u: np.ndarray) -> np.ndarray:
+    """``codes`` with each rule's child drawn from its parent's row of ``cdf`` (``u``: (n, len(rules)) uniforms)."""
+    if not rules:
+        return codes
+    out = np.array(codes, dtype=np.int64, copy=True)
+    for i, (child, parent, cdf) in enumerate(rules):
+        rows = cdf[out[:, parent]]
+        drawn = (rows < u[:, i:i + 1] * rows[:, -1:]).sum(axis=1)
+        out[:, child] = np.minimum(drawn, cdf.shape[1] - 1)
+    return out
+
+
+def tilt_from_release(pool: np.ndarray, widths, pairs, noisy: list, sigma: float, targets: list, eligible,
+                      rng: np.random.Generator) -> PairTilt:
+    """The whole post-processing: the resampling rules read from the noisy tables (noise
+    ``sigma`` per cell), applied to the pool of generated codes (uniforms from ``rng``), then
+    the tilt fitted on it."""
+    rules = resampling_from_tables(pairs, noisy, widths, eligible, sigma)
+    if rules:
+        pool = resample(pool, rules, rng.random((len(pool), len(rules))))
+    return fit_tilt(pool, widths, pairs, noisy, targets, rules)

@@ -8,7 +8,7 @@ import pytest
 
 from tabgan import marginals
 from tabgan.marginals import (PairTilt, candidate_pairs, fit_tilt, measure_pairs, pair_counts, pair_scores,
-                              select_pairs)
+                              resample, resampling_from_tables, select_pairs, tilt_from_release)
 
 WIDTHS = [3, 4, 2, 1]
 
@@ -64,8 +64,29 @@ def test_the_tilt_reads_generated_rows_and_releases_only_and_matches_the_noisy_p
     assert np.array_equal(back.log_weight(pool), tilt.log_weight(pool))
 
 
-def test_no_pairs_leave_every_weight_at_one():
+def test_no_pairs_and_no_targets_leave_every_weight_at_one():
     pool = _codes(1000)
     tilt = fit_tilt(pool, WIDTHS, [], [], [None] * 4)
     assert np.allclose(np.exp(tilt.log_weight(pool)), 1.0) and tilt.cap == 1.0
     assert marginals.MAX_CELLS >= 1000
+
+
+def test_a_near_function_in_a_noisy_table_is_kept_by_resampling_the_coarser_column():
+    rng = np.random.default_rng(8)
+    widths = [5, 5, 3]
+    function = np.array([3, 0, 4, 1, 2])  # column 1 is a function of column 0
+    table = np.zeros((5, 5))
+    table[np.arange(5), function] = 400
+    noisy = table + rng.normal(0, 5, table.shape)
+    weak = rng.uniform(80, 120, size=(5, 3))  # column 2 barely related: left to the weights
+    eligible = np.array([True, True, True])
+    rules = resampling_from_tables([(0, 1), (0, 2)], [noisy, weak], widths, eligible, 5.0)
+    assert [(c, p) for c, p, _ in rules] == [(1, 0)]
+    pool = np.stack([rng.integers(0, w, 20_000) for w in widths], axis=1)  # a generator that mixes them up
+    again = resample(pool, rules, rng.random((len(pool), 1)))
+    assert np.mean(again[:, 1] == function[again[:, 0]]) > 0.97
+    assert np.array_equal(again[:, [0, 2]], pool[:, [0, 2]])  # the other columns keep their draws
+    # A column whose codes are modes of a continuous range is never resampled.
+    assert resampling_from_tables([(0, 1)], [noisy], widths, np.array([True, False, True]), 5.0) == []
+    tilt = tilt_from_release(pool, widths, [(0, 1)], [noisy], 5.0, [None] * 3, eligible, rng)
+    assert PairTilt.from_state(tilt.get_state()).resample[0][:2] == (1, 0)

@@ -12,7 +12,8 @@ import pytest
 from tabgan import Synthesizer
 from tabgan.exceptions import PrivacyConfigError
 from tabgan.generation import pair_pool
-from tabgan.marginals import fit_tilt
+from tabgan._random import numpy_generator
+from tabgan.marginals import tilt_from_release
 from tabgan.persistence import read_model_file
 from tabgan.privacy_preprocessing import POOLED_LABEL, build
 from tabgan.training import privacy
@@ -71,11 +72,16 @@ def test_the_two_way_marginals_are_on_the_ledger_with_the_noise_of_their_sensiti
     ledger = {m["name"]: m for m in dp_model.privacy_spent_["mechanisms"]}
     counts, choice = ledger["two-way marginals: counts"], ledger["two-way marginals: choice of pairs"]
     k = counts["k"]
-    assert k == choice["k"] == 6  # one pair per column of the six-column table
+    assert k == choice["k"] == 10  # 1.67 pairs per column of the six-column table
     # k tables, each row in one cell of each: L2 sensitivity sqrt(k).
     assert counts["sigma"] == pytest.approx(math.sqrt(k) / math.sqrt(2 * counts["rho"]))
     assert choice["epsilon_each"] == pytest.approx(math.sqrt(8 * choice["rho"] / k))
     assert dp_model.calibration_.pair_tilt is not None and len(dp_model.calibration_.pair_tilt.pairs) == k
+
+
+def test_conditions_hold_on_rows_drawn_through_the_pair_tilt(dp_model):
+    synthetic = dp_model.sample(200, conditions={"grade": "B"}, random_state=1)
+    assert len(synthetic) == 200 and (synthetic["grade"] == "B").all()
 
 
 def test_without_calibration_no_pair_is_measured(private_frame):
@@ -146,8 +152,10 @@ def test_saved_model_is_a_function_of_metadata_and_ledger_releases(dp_model, pri
     pool = pair_pool(parts, again, seeds[8])
     pairs = [tuple(p) for p in rel["pairs"]["pairs"]]
     assert len(pairs) == ledger["two-way marginals: counts"]["k"] > 0
-    tilt = fit_tilt(pool, loaded.transformer_.layout_.code_widths, pairs,
-                    [np.asarray(c) for c in rel["pairs"]["counts"]], targets)
+    tilt = tilt_from_release(pool, loaded.transformer_.layout_.code_widths, pairs,
+                             [np.asarray(c) for c in rel["pairs"]["counts"]], rel["sigma"]["two-way marginals: counts"],
+                             targets,
+                             loaded.transformer_.exact_code_columns(), numpy_generator(seeds[8]))
     assert tilt.get_state() == saved_tilt
     # ... and no exact statistic of the private table is in the file.
     text = json.dumps(meta)

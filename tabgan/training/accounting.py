@@ -39,7 +39,7 @@ THRESHOLD_DELTA_SHARE = 0.1
 #: measurement, and the choice of which pairs to measure.
 PAIR_SHARE, SELECT_SHARE = 0.2, 0.02
 #: Pairs measured per column of the table (at most every pair).
-PAIRS_PER_COLUMN = 1.0
+PAIRS_PER_COLUMN = 1.67
 
 
 def planned_pairs(n_columns: int) -> int:

@@ -15,6 +15,7 @@ import numbers
 import warnings
 from dataclasses import replace
 
+import numpy as np
 import torch
 
 from .._random import numpy_generator, torch_generator
@@ -26,7 +27,7 @@ from ..schema import Schema, infer_schema, parse_metadata
 from ..transformers import TableTransformer
 from ..transformers.numeric import NumericTransformer
 from ..generation import pair_pool
-from ..marginals import em_epsilon, fit_tilt, measure_pairs, select_pairs
+from ..marginals import em_epsilon, fit_tilt, measure_pairs, select_pairs, tilt_from_release
 from .accounting import PAIR_COUNTS, PrivacyAccountant, PrivacyPlan, noise_for
 from .loop import TrainingState, generate, real_batch, resolve_epochs
 from .strategy import Encoded, FitSettings, Schedule, Training
@@ -302,12 +303,16 @@ class PrivateTraining(Training):
         rng = numpy_generator(seeds["pairs"])
         sigma = gaussian_sigma(plan.rho_pairs, math.sqrt(plan.k_pairs))
         eps0 = em_epsilon(plan.rho_select, plan.k_pairs)
-        pairs = select_pairs(encoded.codes, pool, widths, encoded.row_count, plan.k_pairs, eps0, sigma, rng)
+        # Pairs are scored against the pool tilted to the released 1-way frequencies (post-processing).
+        one_way = np.exp(fit_tilt(pool, widths, [], [], encoded.targets).log_weight(pool))
+        pairs = select_pairs(encoded.codes, pool, widths, encoded.row_count, plan.k_pairs, eps0, sigma, rng, one_way)
         noisy = measure_pairs(encoded.codes, widths, pairs, sigma, rng)
         self.released["sigma"][PAIR_COUNTS] = sigma
         self.released["pairs"] = {"pairs": [[int(a), int(b)] for a, b in pairs], "epsilon_each": eps0,
                                   "counts": [t.tolist() for t in noisy]}
-        return replace(calibration, pair_tilt=fit_tilt(pool, widths, pairs, noisy, encoded.targets))
+        tilt = tilt_from_release(pool, widths, pairs, noisy, sigma, encoded.targets,
+                                 parts.transformer.exact_code_columns(), numpy_generator(seeds["pair_pool"]))
+        return replace(calibration, pair_tilt=tilt)
 
     @property
     def accountant(self) -> PrivacyAccountant:
