@@ -22,7 +22,7 @@ from .calibration import Calibration
 from .dependencies import Dependencies, fit_dependencies
 from .conditions import parse_conditions
 from .exceptions import NotFittedError, PrivacyConfigError
-from .generation import GenerationParts, calibrate, generate
+from .generation import GenerationParts, calibrate, generate, pair_pool
 from .nn.modules import Discriminator, Generator, OutputHead, init_parameters
 from .nn.precision import autocast_dtype
 from .persistence import read_model_file, write_model_file
@@ -356,9 +356,10 @@ class Synthesizer(BaseEstimator):
         parts = GenerationParts(state.generator, sampler, encoded.level_probs, state.head, transformer, device,
                                 int(self.embedding_dim), dependencies=dependencies,
                                 autocast_dtype=autocast_dtype(self.precision))
-        calibration = strategy.once(lambda: self._calibrate(parts, encoded.targets, seeds["calibrate"],
-                                                            encoded.mode_targets))
-        calibration = strategy.once(lambda: strategy.finish_calibration(parts, encoded, calibration, seeds))
+        one_way = strategy.once(lambda: self._calibrate(parts, encoded.targets, seeds["calibrate"],
+                                                        encoded.mode_targets))
+        calibration = strategy.once(lambda: strategy.finish_calibration(
+            parts, encoded, one_way, seeds, lambda seq: pair_pool(parts, one_way, seq)))
         if announcer is not None:
             announcer.say(f"{summary}; fit took {format_seconds(time.perf_counter() - fit_start)} in all")
         # Fitted state is assigned only now, so an interrupted fit leaves the estimator unfitted.

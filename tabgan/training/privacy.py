@@ -26,7 +26,6 @@ from ..sampling import ConditionalSampler
 from ..schema import Schema, infer_schema, parse_metadata
 from ..transformers import TableTransformer
 from ..transformers.numeric import NumericTransformer
-from ..generation import pair_pool
 from ..marginals import em_epsilon, fit_tilt, measure_pairs, select_pairs, tilt_from_release
 from .accounting import PAIR_COUNTS, PrivacyAccountant, PrivacyPlan, noise_for
 from .loop import TrainingState, generate, real_batch, resolve_epochs
@@ -292,14 +291,14 @@ class PrivateTraining(Training):
     def unwrap_critic(self, critic):
         return critic._module
 
-    def finish_calibration(self, parts, encoded: Encoded, calibration, seeds: dict):
+    def finish_calibration(self, parts, encoded: Encoded, calibration, seeds: dict, make_pool):
         """Choose and measure the two-way marginals (both on the ledger), then fit the tilt
         towards them on generated rows (post-processing; see :mod:`tabgan.marginals`)."""
         plan = self.plan
         if calibration is None or not plan.k_pairs:
             return calibration
         widths = parts.transformer.layout_.code_widths
-        pool = pair_pool(parts, calibration, seeds["pair_pool"])
+        pool = make_pool(seeds["pair_pool"])  # generated rows: their codes, with the 1-way offsets
         rng = numpy_generator(seeds["pairs"])
         sigma = gaussian_sigma(plan.rho_pairs, math.sqrt(plan.k_pairs))
         eps0 = em_epsilon(plan.rho_select, plan.k_pairs)

@@ -161,9 +161,10 @@ class Training:
     def unwrap_critic(self, critic):
         return critic
 
-    def finish_calibration(self, parts, encoded: Encoded, calibration, seeds: dict):
+    def finish_calibration(self, parts, encoded: Encoded, calibration, seeds: dict, make_pool):
         """The calibration the model keeps, given the one fitted on its 1-way targets (under
-        DP, with the tilt towards noisy two-way marginals added)."""
+        DP, with the tilt towards noisy two-way marginals added); ``make_pool(seed)`` gives the codes
+        of rows generated with ``calibration``."""
         return calibration
 
     @property
