@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..privacy_preprocessing import plan_releases
+from ..marginals import em_epsilon
+from ..privacy_preprocessing import gaussian_sigma, plan_releases
 from ..schema import Schema
 
 try:  # opacus is an optional dependency (extra "dp"); its refusal is in tabgan.training.privacy
@@ -119,6 +120,16 @@ class PrivacyPlan:
                    k, SELECT_SHARE * rho if k else 0.0, PAIR_SHARE * rho if k else 0.0)
 
     @property
+    def pair_sigma(self) -> float:
+        """Noise per cell of the two-way marginals' counts (L2 sensitivity ``sqrt(k)``)."""
+        return gaussian_sigma(self.rho_pairs, math.sqrt(self.k_pairs)) if self.k_pairs else 0.0
+
+    @property
+    def pair_epsilon_each(self) -> float:
+        """Epsilon of each of the ``k`` exponential mechanisms that choose the pairs."""
+        return em_epsilon(self.rho_select, self.k_pairs) if self.k_pairs else 0.0
+
+    @property
     def rdp_preprocessing(self) -> np.ndarray:
         """The curve of every release other than DP-SGD (preprocessing and two-way marginals)."""
         return np.asarray(ORDERS) * (sum(self.rho.values()) + self.rho_select + self.rho_pairs)
@@ -164,12 +175,12 @@ class PrivacyAccountant:
             mechanisms.append({
                 "name": "two-way marginals: choice of pairs", "epsilon": epsilon_of(np.asarray(ORDERS) * plan.rho_select, d),
                 "delta": d, "mechanism": "exponential (one-shot Gumbel top-k, score sensitivity 1)",
-                "rho": plan.rho_select, "k": plan.k_pairs, "epsilon_each": rel.get("pairs", {}).get("epsilon_each"),
+                "rho": plan.rho_select, "k": plan.k_pairs, "epsilon_each": plan.pair_epsilon_each,
             })
             mechanisms.append({
                 "name": "two-way marginals: counts", "epsilon": epsilon_of(np.asarray(ORDERS) * plan.rho_pairs, d),
                 "delta": d, "mechanism": "gaussian (L2 sensitivity sqrt(k))", "rho": plan.rho_pairs,
-                "k": plan.k_pairs, "sigma": rel["sigma"].get(PAIR_COUNTS),
+                "k": plan.k_pairs, "sigma": plan.pair_sigma,
             })
         mechanisms.append({
             "name": "discriminator DP-SGD", "epsilon": epsilon_of(self.steps * self._rdp_step, d), "delta": d,

@@ -21,12 +21,12 @@ import torch
 from .._random import numpy_generator, torch_generator
 from ..exceptions import PrivacyConfigError
 from ..nn.losses import condition_loss, generator_adversarial_loss
-from ..privacy_preprocessing import build, gaussian_sigma, plan_releases, private_frame, release
+from ..privacy_preprocessing import build, plan_releases, private_frame, release
 from ..sampling import ConditionalSampler
 from ..schema import Schema, infer_schema, parse_metadata
 from ..transformers import TableTransformer
 from ..transformers.numeric import NumericTransformer
-from ..marginals import em_epsilon, fit_tilt, measure_pairs, select_pairs, tilt_from_release
+from ..marginals import fit_tilt, measure_pairs, select_pairs, tilt_from_release
 from .accounting import PAIR_COUNTS, PrivacyAccountant, PrivacyPlan, noise_for
 from .loop import TrainingState, generate, real_batch, resolve_epochs
 from .strategy import Encoded, FitSettings, Schedule, Training
@@ -300,8 +300,7 @@ class PrivateTraining(Training):
         widths = parts.transformer.layout_.code_widths
         pool = make_pool(seeds["pair_pool"])  # generated rows: their codes, with the 1-way offsets
         rng = numpy_generator(seeds["pairs"])
-        sigma = gaussian_sigma(plan.rho_pairs, math.sqrt(plan.k_pairs))
-        eps0 = em_epsilon(plan.rho_select, plan.k_pairs)
+        sigma, eps0 = plan.pair_sigma, plan.pair_epsilon_each
         # Pairs are scored against the pool tilted to the released 1-way frequencies (post-processing).
         one_way = np.exp(fit_tilt(pool, widths, [], [], encoded.targets).log_weight(pool))
         pairs = select_pairs(encoded.codes, pool, widths, encoded.row_count, plan.k_pairs, eps0, sigma, rng, one_way)
