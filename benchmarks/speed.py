@@ -225,7 +225,7 @@ def section_quality(train, holdout, meta, budgets, timing_epochs: int) -> dict:
         figures = {"quality": q["quality"], "column_shapes": q["column_shapes"], "pair_trends": q["pair_trends"],
                    "tstr_auc": ml["synthetic_roc_auc"], "detection": det}
         beats = {k: (v <= CTGAN300[k] if k == "detection" else v >= CTGAN300[k]) for k, v in figures.items()}
-        run = {"epochs": epochs, "precision": precision, "steps": epochs * model.settings_["rows"] // model.settings_["batch_size"],
+        run = {"epochs": epochs, "precision": precision, "steps": epochs * (model.settings_["rows"] // model.settings_["batch_size"]),
                "fit_s": fit_s, "fit_ratio_to_ctgan300": fit_s / ctgan_s,
                "training_s": float(sum(r.seconds for r in model.history_)), "figures": figures,
                "ml_efficacy": ml, "beats_ctgan300": beats, "all_beat": all(beats.values()),
