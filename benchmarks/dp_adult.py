@@ -50,6 +50,8 @@ def parse_args(argv=None):
                    help="smartnoise-synth anchors to fit and score in this run (benchmarks/dp_anchor_worker.py)")
     p.add_argument("--anchor-python", default=str(HERE / ".venv-dp-anchors" / "bin" / "python"),
                    help="the anchors' environment (smartnoise-synth 1.0.8), see benchmarks/README.md")
+    p.add_argument("--anchor-timeout", type=float, default=None,
+                   help="seconds an anchor may take; one that takes longer is listed under anchor_timeouts")
     p.add_argument("--epsilons", type=float, nargs="+", default=[1.0, 3.0, 10.0])
     p.add_argument("--delta", type=float, default=1e-5)
     p.add_argument("--epochs", type=int, default=None, help="tabgan epochs (default: its own)")
@@ -72,9 +74,12 @@ def run_anchor(C, args, synth: str, eps: float, train, holdout, meta) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "synthetic.csv"
         t0 = time.perf_counter()
-        subprocess.run([args.anchor_python, str(HERE / "dp_anchor_worker.py"), synth, str(eps), str(out),
-                        "--dataset", args.dataset, "--data-dir", args.data_dir, "--delta", str(args.delta),
-                        "--seed", str(args.seed)], check=True)
+        try:
+            subprocess.run([args.anchor_python, str(HERE / "dp_anchor_worker.py"), synth, str(eps), str(out),
+                            "--dataset", args.dataset, "--data-dir", args.data_dir, "--delta", str(args.delta),
+                            "--seed", str(args.seed)], check=True, timeout=args.anchor_timeout)
+        except subprocess.TimeoutExpired:
+            return None
         fit_s = time.perf_counter() - t0
         synthetic = pd.read_csv(out)
     for c in train.columns:  # back to the train split's types (the worker wrote categories as text)
@@ -137,9 +142,15 @@ def main(argv=None) -> int:
         print(f"  scored in {row['score_s']:.0f} s: quality {row['quality']:.3f}, TSTR "
               f"{C.fmt(C.ml_primary(row, task)[0])}, detection {C.fmt(C.detection_value(row))}", flush=True)
 
+    timeouts = []
     for synth in args.anchors:
         for eps in args.epsilons:
-            rows.append(run_anchor(C, args, synth, eps, train, holdout, meta))
+            row = run_anchor(C, args, synth, eps, train, holdout, meta)
+            if row is None:
+                timeouts.append(f"{synth} eps={eps:g}: no result within {args.anchor_timeout:g} s")
+                print(f"  {timeouts[-1]}", flush=True)
+                continue
+            rows.append(row)
             print(f"  {synth} epsilon {eps}: quality {rows[-1]['quality']:.3f}, TSTR "
                   f"{C.fmt(C.ml_primary(rows[-1], task)[0])}", flush=True)
 
@@ -158,7 +169,7 @@ def main(argv=None) -> int:
     payload = {
         "dataset": args.dataset, "delta": args.delta, "metadata": "column kinds only",
         "args": C.portable_args(vars(args)), "machine": C.machine_info(), "total_s": time.perf_counter() - started,
-        "results": rows, "table": table,
+        "results": rows, "table": table, "anchor_timeouts": timeouts,
         "anchors": {f"{k[0]} eps={k[1]}": v for k, v in ANCHORS.items()} if args.dataset == "adult" else {},
     }
     print(f"\nwrote {C.write_json(out, payload)}")
