@@ -230,6 +230,30 @@ def _ctgan_encode(train: pd.DataFrame, meta: Mapping[str, Any]):
     return frame, discrete, decode
 
 
+def fit_ctgan_timed(train: pd.DataFrame, meta: Mapping[str, Any], epochs: int, *, random_state: int = 0,
+                    report_every: int = 0):
+    """ctgan 0.12.1 at its defaults (batch 500, pac 10) trained ``epochs`` epochs, its setup and
+    every epoch timed through the progress bar it reports to: ``(model, encoded frame, decode,
+    clock, wall seconds)``."""
+    import ctgan
+    import ctgan.synthesizers.ctgan as ctgan_module
+
+    frame, discrete, decode = _ctgan_encode(train, meta)
+    model = ctgan.CTGAN(epochs=epochs, batch_size=CTGAN_BATCH_SIZE, pac=CTGAN_PAC, enable_gpu=False)
+    model.set_random_state(random_state)
+    clock = _EpochClock(report_every=report_every)
+    original_tqdm = ctgan_module.tqdm
+    ctgan_module.tqdm = clock
+    try:
+        t0 = time.perf_counter()
+        clock.start = t0
+        model.fit(frame, discrete_columns=discrete)
+        wall = time.perf_counter() - t0
+    finally:
+        ctgan_module.tqdm = original_tqdm
+    return model, frame, decode, clock, wall
+
+
 def run_ctgan(
     train: pd.DataFrame,
     meta: Mapping[str, Any],
@@ -248,29 +272,16 @@ def run_ctgan(
     """
     try:
         import ctgan
-        import ctgan.synthesizers.ctgan as ctgan_module
     except ImportError as exc:
         raise SystemExit(
             f"ctgan 0.12.1 is needed for the CTGAN row ({exc}); pass --skip-ctgan or run in the "
             "benchmark environment, see benchmarks/README.md"
         ) from None
 
-    frame, discrete, decode = _ctgan_encode(train, meta)
     trained_epochs = epochs if epochs is not None else timing_epochs
-    model = ctgan.CTGAN(
-        epochs=trained_epochs, batch_size=CTGAN_BATCH_SIZE, pac=CTGAN_PAC, enable_gpu=False
-    )
-    model.set_random_state(random_state)
-    clock = _EpochClock(report_every=max(trained_epochs // 10, 1) if trained_epochs >= 20 else 0)
-    original_tqdm = ctgan_module.tqdm
-    ctgan_module.tqdm = clock
-    try:
-        t0 = time.perf_counter()
-        clock.start = t0
-        model.fit(frame, discrete_columns=discrete)
-        wall = time.perf_counter() - t0
-    finally:
-        ctgan_module.tqdm = original_tqdm
+    model, frame, decode, clock, wall = fit_ctgan_timed(
+        train, meta, trained_epochs, random_state=random_state,
+        report_every=max(trained_epochs // 10, 1) if trained_epochs >= 20 else 0)
     epoch_s = clock.epoch_s
     mean_epoch = float(np.mean(epoch_s))
     t0 = time.perf_counter()

@@ -145,24 +145,11 @@ def fit_ctgan(train, meta: dict, epochs: int):
     """ctgan 0.12.1 at its defaults (batch 500, pac 10), ``epochs`` epochs, each timed as in
     ``benchmarks/adult.py``; ``(model, decode, info)``."""
     import ctgan
-    import ctgan.synthesizers.ctgan as ctgan_module
     import numpy as np
 
-    from _common import CTGAN_BATCH_SIZE, CTGAN_DEFAULT_EPOCHS, CTGAN_PAC, _ctgan_encode, _EpochClock
+    from _common import CTGAN_DEFAULT_EPOCHS, fit_ctgan_timed
 
-    frame, discrete, decode = _ctgan_encode(train, meta)
-    model = ctgan.CTGAN(epochs=epochs, batch_size=CTGAN_BATCH_SIZE, pac=CTGAN_PAC, enable_gpu=False)
-    model.set_random_state(0)
-    clock = _EpochClock(report_every=0)
-    original = ctgan_module.tqdm
-    ctgan_module.tqdm = clock
-    try:
-        t0 = time.perf_counter()
-        clock.start = t0
-        model.fit(frame, discrete_columns=discrete)
-        wall = time.perf_counter() - t0
-    finally:
-        ctgan_module.tqdm = original
+    model, _, decode, clock, wall = fit_ctgan_timed(train, meta, epochs, random_state=0)
     mean_epoch = float(np.mean(clock.epoch_s))
     info = {"version": ctgan.__version__, "epochs_trained": epochs, "setup_s": clock.setup_s,
             "epoch_s": clock.epoch_s, "mean_epoch_s": mean_epoch, "fit_wall_s": wall,
