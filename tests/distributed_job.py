@@ -62,5 +62,6 @@ if __name__ == "__main__":
                      "--seed", "0", "-q"])
     json.dump({"generator": checksum(plain.generator_), "history": plain.history_.to_frame().to_dict("list"),
                "settings": plain.settings_, "private_generator": checksum(private.generator_),
-               "ledger": private.privacy_spent_, "cli_code": code, "cli_printed": printed.getvalue(),
+               "ledger": private.privacy_spent_,
+               "pair_tilt": private.calibration_.pair_tilt.get_state()["pairs"], "cli_code": code, "cli_printed": printed.getvalue(),
                "writes": writes, "sampler": samplers[0]}, open(os.path.join(out, f"rank{rank}.json"), "w"))

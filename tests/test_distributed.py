@@ -101,6 +101,9 @@ def test_the_private_ledger_is_the_one_process_ledger(launched):
     one = Synthesizer(**PRIVATE).fit(load_demo(), metadata=DEMO_METADATA)
     assert r0["ledger"] == r1["ledger"] == json.loads(json.dumps(one.privacy_spent_))
     assert r0["ledger"]["epsilon"] <= PRIVATE["epsilon"]
+    # The two-way marginals the ledger charges for are used: every rank holds the same tilt.
+    assert r0["pair_tilt"] == r1["pair_tilt"]
+    assert len(r0["pair_tilt"]) == len(one.calibration_.pair_tilt.pairs) > 0
 
 
 def test_a_partial_torchrun_environment_is_refused(monkeypatch):

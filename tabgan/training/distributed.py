@@ -16,7 +16,8 @@ already initialised with more than one rank) and wraps the fit's strategy (plain
   (gradients averaged over ranks at each backward, the gradient penalty's double backward
   included); under DP the critic's gradients go through opacus' ``DistributedDPOptimizer``
   instead (clipped per-sample sums added over ranks, the noise drawn once by rank 0);
-- rank 0 alone runs the validation check, the calibration and the dependency rules, writes
+- rank 0 alone runs the validation check, the calibration (under DP with the two-way
+  marginals, read from the whole table's codes it kept) and the dependency rules, writes
   checkpoints, and broadcasts the kept generator, so every rank ends with the same model.
 
 Random streams: the networks start from the fit's ``init`` seed on every rank; each rank's
@@ -197,16 +198,12 @@ class DataParallel(Training):
     def once(self, fn):
         """``fn()`` run by rank 0 and its result (or its error) broadcast to every rank."""
         box: list = [None, None]
-        error = None
         if self.main:
             try:
                 box[0] = fn()
             except Exception as exc:  # every rank raises it, rather than the others waiting
-                error = exc
                 box[1] = exc
-        dist.broadcast_object_list(box, src=0)
-        if error is not None:
-            raise error
+        dist.broadcast_object_list(box, src=0)  # rank 0's list keeps its own objects
         if box[1] is not None:
             raise box[1]
         return box[0]
@@ -275,6 +272,9 @@ class DataParallel(Training):
             order = numpy_generator(seeds["shard"]).permutation(len(encoded.floats))
             picks = [np.sort(order[r::self.world_size]) for r in range(self.world_size)]
             shards = [(encoded.floats[p], encoded.codes[p]) for p in picks]
+        # Rank 0 keeps the whole table's codes for finish_calibration (the DP pairs are chosen
+        # and measured on every row, once).
+        self.full_codes = encoded.codes if self.main else None
         mine: list = [None]
         dist.scatter_object_list(mine, shards, src=0)
         floats, codes = mine[0]
@@ -332,6 +332,13 @@ class DataParallel(Training):
         with torch.no_grad():
             for tensor in generator.state_dict().values():
                 dist.broadcast(tensor, src=0)
+
+    def finish_calibration(self, parts, encoded: Encoded, calibration, seeds: dict, make_pool):
+        """The inner strategy's, on the whole table's codes (rank 0 runs it, inside ``once``):
+        under DP, the two-way marginals chosen, measured and turned into the tilt as in one
+        process."""
+        whole = dataclasses.replace(encoded, codes=self.full_codes) if self.main else encoded
+        return self.inner.finish_calibration(parts, whole, calibration, seeds, make_pool)
 
     def unwrap_critic(self, critic):
         return self.inner.unwrap_critic(critic)
