@@ -29,6 +29,8 @@ import math
 from dataclasses import dataclass, field
 import numpy as np
 
+from ._stats import cramers_v
+
 __all__ = ["PairTilt", "pair_counts", "select_pairs", "measure_pairs", "fit_tilt", "candidate_pairs",
            "em_epsilon", "pair_scores", "resampling_from_tables",
            "resample", "tilt_from_release"]
@@ -196,18 +198,6 @@ RESAMPLE_V = 0.9
 RESAMPLE_Z = 2.0
 
 
-def _cramers_v(t: np.ndarray) -> float:
-    t = t[t.sum(axis=1) > 0][:, t.sum(axis=0) > 0]  # levels without rows do not count
-    total = t.sum()
-    if total <= 0 or min(t.shape) < 2:
-        return 0.0
-    p = t / total
-    expected = np.outer(p.sum(axis=1), p.sum(axis=0))
-    keep = expected > 0
-    chi2 = ((p - expected)[keep] ** 2 / expected[keep]).sum()
-    return float(math.sqrt(chi2 / (min(t.shape) - 1)))
-
-
 def resampling_from_tables(pairs, noisy: list, widths, eligible, sigma: float) -> list:
     """``[(child, parent, cdf)]``: the code columns drawn again, row by row, from the released
     noisy conditional frequencies of the child given the parent (``cdf``: (parent width, child
@@ -226,7 +216,7 @@ def resampling_from_tables(pairs, noisy: list, widths, eligible, sigma: float) -
             continue
         clipped = np.clip(np.asarray(table, dtype=np.float64), 0.0, None)
         t = np.where(clipped > RESAMPLE_Z * sigma, clipped, 0.0)
-        if _cramers_v(t) < RESAMPLE_V:
+        if not cramers_v(t) >= RESAMPLE_V:  # NaN: fewer than two levels seen
             continue
         empty = t.sum(axis=1, keepdims=True) <= 0
         t = np.where(empty, clipped, t)
