@@ -26,6 +26,9 @@ def test_values_become_code_columns_and_levels(encoded):
     g_code = next(cs.start for name, _, cs in layout.columns if name == "g")
     flag_code = next(cs.start for name, _, cs in layout.columns if name == "flag")
     assert parsed == [(g_code, 2), (flag_code, 1)]
+    # The same code columns counted from the spans themselves (x's modes, then g, then flag).
+    softmax_columns = [span.column for span in layout.spans if span.activation == "softmax"]
+    assert (g_code, flag_code) == (softmax_columns.index("g"), softmax_columns.index("flag"))
     assert parse_conditions(None, schema, transformer, probs) == []
 
 

@@ -13,6 +13,9 @@ def test_not_fitted_is_sklearns_error_and_check_is_fitted_agrees():
     with pytest.raises(NotFittedError, match=r"call fit\(df\) first") as info:
         model.sample(3)
     assert isinstance(info.value, (SklearnNotFittedError, ValueError, AttributeError))
+    # Each one, not any of them: scikit-learn's class is what sklearn code catches.
+    assert isinstance(info.value, SklearnNotFittedError)
+    assert isinstance(info.value, ValueError) and isinstance(info.value, AttributeError)
     with pytest.raises(SklearnNotFittedError):
         check_is_fitted(model)
     model.generator_ = object()  # what __sklearn_is_fitted__ looks at

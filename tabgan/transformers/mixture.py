@@ -8,7 +8,7 @@ of vectorised operations on an (n, k) array instead of scikit-learn's general ma
 (Cholesky factors, triangular solves and a loop over components), which spent about 25 ms an
 iteration on 10,000 values and made the numeric encoders' fit the slowest part of encoding
 (issue 14). The fitted means, variances and weights agree with scikit-learn's to rounding
-(``tests/test_transformers.py`` checks it).
+(``tests/transformers/test_mixture.py`` checks it).
 """
 
 from __future__ import annotations
