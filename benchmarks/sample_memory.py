@@ -31,7 +31,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS = REPO_ROOT / "benchmarks" / "results" / "sample_memory.json"
 
 
-def _status_mb(field: str) -> float:
+def status_mb(field: str) -> float:
+    """``VmRSS``/``VmHWM`` of this process in MiB (speed.py reads it too)."""
     with open("/proc/self/status") as fh:
         for line in fh:
             if line.startswith(field + ":"):
@@ -79,15 +80,15 @@ def worker(model_path: str, out_path: str, rows: int, chunk_size: int) -> None:
     from tabgan import Synthesizer
 
     model = Synthesizer.load(model_path, device="cpu")
-    rss_before = _status_mb("VmRSS")
-    hwm_before = _status_mb("VmHWM")
+    rss_before = status_mb("VmRSS")
+    hwm_before = status_mb("VmHWM")
     start = time.perf_counter()
     model.sample_to(out_path, rows, chunk_size=chunk_size, random_state=0)
     seconds = time.perf_counter() - start
     print(json.dumps({
         "rss_before_mb": round(rss_before, 1),
         "peak_before_mb": round(hwm_before, 1),
-        "peak_mb": round(_status_mb("VmHWM"), 1),
+        "peak_mb": round(status_mb("VmHWM"), 1),
         "seconds": round(seconds, 1),
         "file_mb": round(os.path.getsize(out_path) / 2**20, 1),
     }))
