@@ -46,17 +46,22 @@ def restore_dtype(values: pd.Series, dtype: str, *, integer: bool = False) -> pd
     (a model fitted on ``int64`` data without missing values never generates them, so this
     only happens for dtypes that already allowed it).
     """
-    has_na = bool(values.isna().any())
     try:
         target = pd.api.types.pandas_dtype(dtype)
     except TypeError:
         target = None
-    if values.dtype.kind == "f" and target is not None and ptypes.is_integer_dtype(target):
+    if values.dtype == object and target == object:
+        return values
+    # A float column's missing values and range are read on its numpy array (pandas' isna and
+    # clip cost more than the rest of decoding a column).
+    floats = values.to_numpy() if values.dtype.kind == "f" else None
+    has_na = bool(np.isnan(floats).any()) if floats is not None else bool(values.isna().any())
+    if floats is not None and target is not None and ptypes.is_integer_dtype(target):
         # float(2**63 - 1) rounds up to 2**63, which wraps around when cast to int64: clip to
         # the largest float the integer type can hold, so extreme values stay in range.
         info = np.iinfo(getattr(target, "numpy_dtype", target))
         hi = float(info.max) if float(info.max) <= info.max else float(np.nextafter(float(info.max), 0))
-        values = values.clip(float(info.min), hi)
+        values = pd.Series(np.clip(floats, float(info.min), hi), index=values.index, name=values.name)
     if integer and values.dtype.kind == "f" and target is not None and target == object:
         # Integers held in an object column come back as Python ints (None for missing).
         arr = values.to_numpy(dtype="float64", na_value=np.nan)
@@ -80,3 +85,18 @@ def object_array(values: list, codes: np.ndarray) -> np.ndarray:
     lookup = np.empty(len(values), dtype=object)
     lookup[:] = values
     return lookup[codes]
+
+
+def arrow_strings(values: list, codes: np.ndarray, dtype) -> pd.api.extensions.ExtensionArray | None:
+    """``values[codes]`` as an array of the pyarrow-backed string ``dtype``, taken by pyarrow
+    (building it from Python strings checks each one, the slowest step of decoding a table);
+    None when ``dtype`` is not pyarrow-backed or ``values`` are not all strings or None."""
+    if not isinstance(dtype, pd.StringDtype) or dtype.storage != "pyarrow":
+        return None
+    import pyarrow as pa  # present: the dtype is backed by it
+
+    try:
+        taken = pa.array(values, type=pa.large_string()).take(pa.array(codes))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    return pd.array(taken, dtype=dtype)

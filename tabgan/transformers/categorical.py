@@ -11,17 +11,22 @@ import pandas as pd
 
 from ..exceptions import InvalidDataError
 from ..schema import ColumnSpec
-from .base import Span, object_array, restore_dtype
+from .base import Span, arrow_strings, object_array, restore_dtype
 
 __all__ = ["CategoricalTransformer", "level_codes"]
 
 
-def _numeric_not_bool(dtype: str) -> bool:
+def _dtype(dtype: str):
+    """The pandas dtype named ``dtype``; None for a name pandas does not know."""
     try:
-        dt = pd.api.types.pandas_dtype(dtype)
+        return pd.api.types.pandas_dtype(dtype)
     except TypeError:
-        return False
-    return pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt)
+        return None
+
+
+def _numeric_not_bool(dtype: str) -> bool:
+    dt = _dtype(dtype)
+    return dt is not None and pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt)
 
 
 class CategoricalTransformer:
@@ -76,11 +81,15 @@ class CategoricalTransformer:
         codes = np.asarray(codes, dtype=np.int64).reshape(-1)
         spec = self.spec
         levels = list(self.categories_) + ([None] * int(self.has_missing_level_))
-        values = object_array(levels, codes)
         if spec.dtype == "category":  # str() of every CategoricalDtype
-            cat = pd.Categorical(values, categories=self.categories_, ordered=spec.ordered)
+            # The missing level decodes to the code -1 of a Categorical.
+            cat = pd.Categorical.from_codes(np.where(codes < len(self.categories_), codes, -1),
+                                            categories=self.categories_, ordered=spec.ordered)
             return pd.Series(cat, name=spec.name)
-        series = pd.Series(values, name=spec.name, dtype=object)
+        strings = arrow_strings(levels, codes, _dtype(spec.dtype))
+        if strings is not None:
+            return pd.Series(strings, name=spec.name)
+        series = pd.Series(object_array(levels, codes), name=spec.name, dtype=object)
         if spec.kind == "boolean" and _numeric_not_bool(spec.dtype):
             # A 0/1 column marked boolean: give the numbers back (an object column of True/False
             # keeps its bools).

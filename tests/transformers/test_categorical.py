@@ -69,3 +69,14 @@ def test_boolean_levels_listed_true_first_keep_each_value_on_its_own_level():
     _, codes = tt.transform(df["f"])
     assert codes[:, 0].tolist() == [0] * 9 + [1]
     assert tt.inverse_transform(np.zeros((10, 0), np.float32), codes).tolist() == df["f"].tolist()
+
+
+@pytest.mark.parametrize("dtype", ["str", "string", "category", "object"])
+def test_levels_decode_to_the_columns_own_string_dtype_with_its_missing_marker(dtype):
+    values = pd.Series(["b", None, "a", "é", "b", None], dtype=dtype)
+    spec = ColumnSpec.from_dict({"name": "g", "kind": "categorical", "categories": ["a", "b", "é"],
+                                 "nullable": True, "dtype": str(values.dtype)})
+    tt = CategoricalTransformer(spec).fit(values)
+    _, codes = tt.transform(values)
+    back = tt.inverse_transform(np.zeros((len(values), 0), np.float32), codes)
+    pd.testing.assert_series_equal(back, values.rename("g"))
