@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-__all__ = ["Span", "WIDE_LEVELS", "restore_dtype"]
+__all__ = ["Span", "WIDE_LEVELS", "pandas_dtype", "restore_dtype"]
 
 #: A categorical column with more levels than this (flight numbers, tail numbers, zip codes) is
 #: "wide": it is not a conditional-vector column, and the networks see its levels through a
@@ -46,14 +47,11 @@ def restore_dtype(values: pd.Series, dtype: str, *, integer: bool = False) -> pd
     (a model fitted on ``int64`` data without missing values never generates them, so this
     only happens for dtypes that already allowed it).
     """
-    try:
-        target = pd.api.types.pandas_dtype(dtype)
-    except TypeError:
-        target = None
+    target = pandas_dtype(dtype)
     if values.dtype == object and target == object:
         return values
-    # A float column's missing values and range are read on its numpy array (pandas' isna and
-    # clip cost more than the rest of decoding a column).
+    # A float column's missing values and range are read on its numpy array (pandas' isna,
+    # clip and astype cost more than the rest of decoding a column).
     floats = values.to_numpy() if values.dtype.kind == "f" else None
     has_na = bool(np.isnan(floats).any()) if floats is not None else bool(values.isna().any())
     if floats is not None and target is not None and ptypes.is_integer_dtype(target):
@@ -61,7 +59,10 @@ def restore_dtype(values: pd.Series, dtype: str, *, integer: bool = False) -> pd
         # the largest float the integer type can hold, so extreme values stay in range.
         info = np.iinfo(getattr(target, "numpy_dtype", target))
         hi = float(info.max) if float(info.max) <= info.max else float(np.nextafter(float(info.max), 0))
-        values = pd.Series(np.clip(floats, float(info.min), hi), index=values.index, name=values.name)
+        floats = np.clip(floats, float(info.min), hi)
+        values = pd.Series(floats, index=values.index, name=values.name)
+    if floats is not None and isinstance(target, np.dtype) and target.kind in "iuf" and not has_na:
+        return pd.Series(floats.astype(target, copy=False), index=values.index, name=values.name)
     if integer and values.dtype.kind == "f" and target is not None and target == object:
         # Integers held in an object column come back as Python ints (None for missing).
         arr = values.to_numpy(dtype="float64", na_value=np.nan)
@@ -79,6 +80,16 @@ def restore_dtype(values: pd.Series, dtype: str, *, integer: bool = False) -> pd
         return values.astype(dtype)
     except (TypeError, ValueError):
         return values
+
+
+@functools.lru_cache(maxsize=256)
+def pandas_dtype(name: str):
+    """The pandas dtype called ``name`` (looked up once: pandas tries every registered dtype);
+    None for a name pandas does not know."""
+    try:
+        return pd.api.types.pandas_dtype(name)
+    except TypeError:
+        return None
 
 
 def object_array(values: list, codes: np.ndarray) -> np.ndarray:

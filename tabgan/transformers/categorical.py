@@ -11,21 +11,13 @@ import pandas as pd
 
 from ..exceptions import InvalidDataError
 from ..schema import ColumnSpec
-from .base import Span, arrow_strings, object_array, restore_dtype
+from .base import Span, arrow_strings, object_array, pandas_dtype, restore_dtype
 
 __all__ = ["CategoricalTransformer", "level_codes"]
 
 
-def _dtype(dtype: str):
-    """The pandas dtype named ``dtype``; None for a name pandas does not know."""
-    try:
-        return pd.api.types.pandas_dtype(dtype)
-    except TypeError:
-        return None
-
-
 def _numeric_not_bool(dtype: str) -> bool:
-    dt = _dtype(dtype)
+    dt = pandas_dtype(dtype)
     return dt is not None and pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt)
 
 
@@ -86,7 +78,7 @@ class CategoricalTransformer:
             cat = pd.Categorical.from_codes(np.where(codes < len(self.categories_), codes, -1),
                                             categories=self.categories_, ordered=spec.ordered)
             return pd.Series(cat, name=spec.name)
-        strings = arrow_strings(levels, codes, _dtype(spec.dtype))
+        strings = arrow_strings(levels, codes, pandas_dtype(spec.dtype))
         if strings is not None:
             return pd.Series(strings, name=spec.name)
         series = pd.Series(object_array(levels, codes), name=spec.name, dtype=object)
