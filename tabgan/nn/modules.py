@@ -171,7 +171,9 @@ class OutputHead:
         """Compact ``floats`` (B, F) and ``codes`` (B, C) from raw outputs (argmax per span)."""
         floats = torch.tanh(raw[:, self.float_positions]) if self.float_positions.numel() else \
             raw.new_zeros(raw.shape[0], 0)
-        codes = [raw[:, off:off + w].argmax(dim=1) for off, w in zip(self.code_offsets, self.code_widths)]
+        # argmax over a contiguous copy of each span: over a strided column slice it is half as fast.
+        codes = [raw[:, off:off + w].contiguous().argmax(dim=1)
+                 for off, w in zip(self.code_offsets, self.code_widths)]
         codes_t = torch.stack(codes, dim=1) if codes else torch.zeros(raw.shape[0], 0, dtype=torch.long,
                                                                       device=raw.device)
         return floats, codes_t
