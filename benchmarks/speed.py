@@ -14,7 +14,9 @@ Sections (each against ctgan 0.12.1 in the same process where ctgan has a counte
   tabgan's ``TableTransformer`` and ctgan's ``DataTransformer``, and the column shapes of each
   round trip (decode(encode(train)) against train).
 - ``sampling`` (target 3): rows per second of ``sample(N)`` (1M rows) for tabgan and ctgan,
-  each from a model trained one epoch on adult (sampling speed does not depend on training).
+  each from a model trained one epoch on adult (sampling speed does not depend on training),
+  and each library's generator forward passes alone (what bounds the ratio). Inverse transforms
+  and samples are timed in interleaved rounds, each library's fastest round kept.
 - ``sample_to`` (target 3): peak resident memory of ``sample_to`` of 10M rows in CSV and
   Parquet, in fresh child processes (``benchmarks/sample_memory.py``'s measurement).
 - ``scale`` (target 4): fits of a few epochs on generated tables, each in a fresh child process
@@ -31,6 +33,7 @@ minutes). Linux only (reads ``/proc/self/status``).
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import logging
 import os
@@ -219,20 +222,22 @@ def section_quality(train, holdout, meta, budgets, timing_epochs: int) -> dict:
             "target_met": bool(met)}
 
 
-#: Inverse transforms are timed as the best of this many calls, for both libraries (the first
-#: call of a process also pays one-time imports, pyarrow's compute kernels say, and on a shared
-#: machine a 20 ms call is often cut by another process).
-INVERSE_REPEATS = 5
+#: Rounds of the side-by-side timings (inverse transforms; sample): each round times tabgan then
+#: ctgan, and each library's figure is its fastest round, so that a load that changes during the
+#: section reaches both alike (the first call of a process also pays one-time imports).
+INVERSE_ROUNDS, SAMPLE_ROUNDS = 5, 2
 
 
-def _best_of(repeats: int, fn):
-    """``fn()``'s result and its fastest wall time over ``repeats`` calls."""
-    best, out = float("inf"), None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return out, best
+def _interleaved_best(rounds: int, *fns) -> list[tuple[object, float]]:
+    """Each ``fn()``'s last result and its fastest wall time, the ``fns`` called in turn ``rounds`` times."""
+    best = [float("inf")] * len(fns)
+    results: list = [None] * len(fns)
+    for _ in range(rounds):
+        for i, fn in enumerate(fns):
+            t = time.perf_counter()
+            results[i] = fn()
+            best[i] = min(best[i], time.perf_counter() - t)
+    return list(zip(results, best))
 
 
 def section_encoders(train, meta) -> dict:
@@ -256,10 +261,6 @@ def section_encoders(train, meta) -> dict:
     t = time.perf_counter()
     floats, codes = tt.transform(train, rng)
     transform_s = time.perf_counter() - t
-    back, inverse_s = _best_of(INVERSE_REPEATS, lambda: tt.inverse_transform(floats, codes))
-    shapes = metrics.column_shapes(train, back, kinds)["score"].mean()
-    out["tabgan"] = {"fit_s": fit_s, "transform_s": transform_s, "inverse_s": inverse_s,
-                     "round_trip_column_shapes": float(shapes)}
     frame, discrete, decode = _ctgan_encode(train, meta)
     dt = DataTransformer()
     t = time.perf_counter()
@@ -268,7 +269,11 @@ def section_encoders(train, meta) -> dict:
     t = time.perf_counter()
     matrix = dt.transform(frame)
     c_transform = time.perf_counter() - t
-    c_back, c_inverse = _best_of(INVERSE_REPEATS, lambda: decode(dt.inverse_transform(matrix)))
+    (back, inverse_s), (c_back, c_inverse) = _interleaved_best(
+        INVERSE_ROUNDS, lambda: tt.inverse_transform(floats, codes), lambda: decode(dt.inverse_transform(matrix)))
+    shapes = metrics.column_shapes(train, back, kinds)["score"].mean()
+    out["tabgan"] = {"fit_s": fit_s, "transform_s": transform_s, "inverse_s": inverse_s,
+                     "round_trip_column_shapes": float(shapes)}
     c_shapes = metrics.column_shapes(train, c_back[train.columns], kinds)["score"].mean()
     out["ctgan"] = {"fit_s": c_fit, "transform_s": c_transform, "inverse_s": c_inverse,
                     "round_trip_column_shapes": float(c_shapes), "output_width": int(matrix.shape[1])}
@@ -293,27 +298,22 @@ def _forward_s(generator, in_dim: int, rows: int, chunk: int) -> float:
 
 
 def section_sampling(train, meta, rows: int) -> dict:
-    """Target 3a: rows per second of sample(rows), each model trained one epoch on adult."""
+    """Target 3a: rows per second of sample(rows), each model trained one epoch on adult; each
+    library's fastest of ``SAMPLE_ROUNDS`` interleaved rounds."""
     from tabgan import Synthesizer
 
     model = Synthesizer(epochs=1, random_state=0, verbose=False, keep_best=False).fit(train, metadata=meta)
-    t = time.perf_counter()
-    model.sample(rows, random_state=0)
-    tab_s = time.perf_counter() - t
-    model.set_params(precision="bfloat16")  # the same weights, generated under autocast
-    t = time.perf_counter()
-    model.sample(rows, random_state=0)
-    bf16_s = time.perf_counter() - t
+    bf16 = copy.deepcopy(model)
+    bf16.set_params(precision="bfloat16")  # the same weights, generated under autocast
     ct, decode, _ = fit_ctgan(train, meta, 1)
-    t = time.perf_counter()
-    decode(ct.sample(rows))
-    ct_s = time.perf_counter() - t
+    (_, tab_s), (_, bf16_s), (_, ct_s) = _interleaved_best(
+        SAMPLE_ROUNDS, lambda: model.sample(rows, random_state=0), lambda: bf16.sample(rows, random_state=0),
+        lambda: decode(ct.sample(rows)))
     out = {"rows": rows, "tabgan_s": tab_s, "ctgan_s": ct_s, "tabgan_rows_per_s": rows / tab_s,
            "ctgan_rows_per_s": rows / ct_s, "speedup": ct_s / tab_s, "tabgan_bfloat16_s": bf16_s,
            "tabgan_bfloat16_rows_per_s": rows / bf16_s, "speedup_bfloat16": ct_s / bf16_s}
     # What bounds the ratio: each library's generator forward passes alone, on the same number
     # of rows in the chunks each samples in (tabgan 10,000 rows, ctgan its batch size).
-    model.set_params(precision="float32")
     out["tabgan_forward_s"] = _forward_s(model.generator_, model.generator_.net[0].fc.in_features, rows, 10_000)
     out["ctgan_forward_s"] = _forward_s(ct._generator, ct._generator.seq[0].fc.in_features, rows, ct._batch_size)
     out["tabgan_forward_share"] = out["tabgan_forward_s"] / tab_s

@@ -161,8 +161,9 @@ class TableTransformer:
         out = {}
         for col, (_, fs, cs) in zip(self.columns_, self.layout_.columns, strict=True):
             out[col.spec.name] = col.inverse_transform(floats[:, fs], codes[:, cs])
-        frame = pd.DataFrame({name: s.reset_index(drop=True) for name, s in out.items()})
-        return frame[self.schema.names]
+        # Every column comes with the default index of its rows; the frame takes them as they are,
+        # in the schema's order.
+        return pd.DataFrame({name: out[name] for name in self.schema.names}, copy=False)
 
     def quantile_floats(self) -> dict[int, tuple[int, int]]:
         """Float index of every quantile-encoded score -> (its code column, the continuous mode)."""
