@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-__all__ = ["Dependencies", "fit_dependencies"]
+__all__ = ["Dependencies", "fit_dependencies", "pair_counts", "usual_parents"]
 
 #: An implied level must hold at least this share of the implying level's rows.
 MIN_SHARE = 0.99
@@ -167,21 +167,32 @@ def fit_dependencies(codes: np.ndarray, code_widths, eligible, declared=()) -> D
     return Dependencies(found)
 
 
-def _most_common_parent(child: np.ndarray, parent: np.ndarray, w_child: int, w_parent: int):
-    """Per child level seen: the level, its most common parent level, that parent's row count
-    and the pair counts behind them (``levels``, ``implied``, ``pair_counts`` of every pair seen)."""
-    pair_keys = child * w_parent + parent
+def pair_counts(child: np.ndarray, parent: np.ndarray, w_child: int, w_parent: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The (child, parent) code pairs that occur, as sorted keys ``child * w_parent + parent``,
+    and their row counts."""
+    keys = child * w_parent + parent
     if w_child * w_parent <= DENSE_PAIRS:  # one pass (np.unique would sort n keys)
-        dense = np.bincount(pair_keys, minlength=w_child * w_parent)
-        keys = np.flatnonzero(dense)
-        pair_counts = dense[keys]
-    else:  # two wide columns: only the pairs that occur
-        keys, pair_counts = np.unique(pair_keys, return_counts=True)
+        dense = np.bincount(keys, minlength=w_child * w_parent)
+        seen = np.flatnonzero(dense)
+        return seen, dense[seen]
+    return np.unique(keys, return_counts=True)  # two wide columns: only the pairs that occur
+
+
+def usual_parents(keys: np.ndarray, counts: np.ndarray, w_parent: int
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """From :func:`pair_counts`' pairs: each child level seen, its most common parent level and
+    that pair's row count."""
     levels, implied = keys // w_parent, keys % w_parent
-    # The most common parent of each child level: sort by (level, count descending), take firsts.
-    order = np.lexsort((-pair_counts, levels))
+    # Sort by (level, count descending) and take the first entry of each level.
+    order = np.lexsort((-counts, levels))
     first = order[np.r_[True, levels[order][1:] != levels[order][:-1]]]
-    return levels[first], implied[first], pair_counts[first]
+    return levels[first], implied[first], counts[first]
+
+
+def _most_common_parent(child: np.ndarray, parent: np.ndarray, w_child: int, w_parent: int):
+    """Per child level seen: the level, its most common parent level and that parent's row count."""
+    return usual_parents(*pair_counts(child, parent, w_child, w_parent), w_parent)
 
 
 def _declared_map(child: np.ndarray, parent: np.ndarray, w_child: int, w_parent: int) -> np.ndarray:

@@ -1088,30 +1088,14 @@ def _hierarchy_codes(real: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema
     return out
 
 
-def _pair_table(child: np.ndarray, parent: np.ndarray, n_child: int, n_parent: int
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """Observed (child, parent) code pairs (as ``child * n_parent + parent``, sorted) and their counts."""
-    keys = child * n_parent + parent
-    if n_child * n_parent <= dependencies.DENSE_PAIRS:  # a dense count is several times faster than sorting
-        dense = np.bincount(keys, minlength=n_child * n_parent)
-        seen = np.flatnonzero(dense)
-        return seen, dense[seen]
-    return np.unique(keys, return_counts=True)
-
-
 def _usual_parent(keys: np.ndarray, counts: np.ndarray, n_parent: int, n_child: int
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per child code: its rows, the parent code it has most often, and that parent's rows."""
-    child_of = keys // n_parent
-    rows = np.bincount(child_of, weights=counts, minlength=n_child)
-    # Sort by child, then count descending: the first entry of each child is its usual parent.
-    order = np.lexsort((-counts, child_of))
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = child_of[order][1:] != child_of[order][:-1]
+    """Per child code: its rows, the parent code it has most often (-1 if unseen), and that parent's rows."""
+    rows = np.bincount(keys // n_parent, weights=counts, minlength=n_child)
+    levels, implied, implied_rows = dependencies.usual_parents(keys, counts, n_parent)
     top_parent = np.full(n_child, -1, dtype=np.int64)
     top_rows = np.zeros(n_child)
-    top_parent[child_of[order][first]] = keys[order][first] % n_parent
-    top_rows[child_of[order][first]] = counts[order][first]
+    top_parent[levels], top_rows[levels] = implied, implied_rows
     return rows, top_parent, top_rows
 
 
@@ -1208,7 +1192,7 @@ def hierarchy_consistency(
             if info[a]["levels"] < 2 or info[b]["levels"] < 2:
                 continue
             wa, wb = info[a]["width"], info[b]["width"]
-            keys, counts = _pair_table(codes[a][0], codes[b][0], wa, wb)
+            keys, counts = dependencies.pair_counts(codes[a][0], codes[b][0], wa, wb)
             ab = direction(a, b, keys, counts)
             ba = direction(b, a, (keys % wb) * wa + keys // wb, counts)  # the same table, transposed
             v = _sparse_cramers_v(keys, counts, wb, wa)
