@@ -158,9 +158,12 @@ class TableTransformer:
     def inverse_transform(self, floats: np.ndarray, codes: np.ndarray) -> pd.DataFrame:
         """Decode ``floats`` (n, F) and ``codes`` (n, C) into a DataFrame with the original columns,
         order and dtypes."""
+        # Columns laid out contiguously once: each column's strided slice of a row-major matrix
+        # would read every cache line of it, once per column.
+        floats_t, codes_t = np.ascontiguousarray(np.asarray(floats).T), np.ascontiguousarray(np.asarray(codes).T)
         out = {}
         for col, (_, fs, cs) in zip(self.columns_, self.layout_.columns, strict=True):
-            out[col.spec.name] = col.inverse_transform(floats[:, fs], codes[:, cs])
+            out[col.spec.name] = col.inverse_transform(floats_t[fs].T, codes_t[cs].T)
         # Every column comes with the default index of its rows; the frame takes them as they are,
         # in the schema's order.
         return pd.DataFrame({name: out[name] for name in self.schema.names}, copy=False)
