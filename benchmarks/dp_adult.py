@@ -51,7 +51,7 @@ def parse_args(argv=None):
     p.add_argument("--anchor-python", default=str(HERE / ".venv-dp-anchors" / "bin" / "python"),
                    help="the anchors' environment (smartnoise-synth 1.0.8), see benchmarks/README.md")
     p.add_argument("--anchor-timeout", type=float, default=None,
-                   help="seconds an anchor may take; one that takes longer is listed under anchor_timeouts")
+                   help="seconds an anchor may take; one that takes longer (or fails) is listed under anchor_timeouts")
     p.add_argument("--skip-tabgan", action="store_true", help="run the anchors only")
     p.add_argument("--epsilons", type=float, nargs="+", default=[1.0, 3.0, 10.0])
     p.add_argument("--delta", type=float, default=1e-5)
@@ -81,6 +81,8 @@ def run_anchor(C, args, synth: str, eps: float, train, holdout, meta) -> dict:
                             "--seed", str(args.seed)], check=True, timeout=args.anchor_timeout)
         except subprocess.TimeoutExpired:
             return None
+        except subprocess.CalledProcessError as exc:  # the anchor refused the table: say so, go on
+            return f"failed (exit status {exc.returncode}; its error is printed above)"
         fit_s = time.perf_counter() - t0
         synthetic = pd.read_csv(out)
     for c in train.columns:  # back to the train split's types (the worker wrote categories as text)
@@ -147,8 +149,8 @@ def main(argv=None) -> int:
     for synth in args.anchors:
         for eps in args.epsilons:
             row = run_anchor(C, args, synth, eps, train, holdout, meta)
-            if row is None:
-                timeouts.append(f"{synth} eps={eps:g}: no result within {args.anchor_timeout:g} s")
+            if row is None or isinstance(row, str):
+                timeouts.append(f"{synth} eps={eps:g}: " + (row or f"no result within {args.anchor_timeout:g} s"))
                 print(f"  {timeouts[-1]}", flush=True)
                 continue
             rows.append(row)

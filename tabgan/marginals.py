@@ -33,7 +33,7 @@ from ._stats import cramers_v
 
 __all__ = ["PairTilt", "pair_counts", "select_pairs", "measure_pairs", "fit_tilt", "candidate_pairs",
            "em_epsilon", "pair_scores", "resampling_from_tables",
-           "resample", "tilt_from_release"]
+           "resample", "tilt_from_release", "pair_groups", "pair_resolution", "grouped"]
 
 #: Pairs whose table has more cells than this are not candidates (their noise would swamp them).
 MAX_CELLS = 2048
@@ -43,6 +43,49 @@ TILT_ROUNDS, MAX_LOG_FACTOR = 12, 3.0
 FLOOR = 1e-5
 #: The acceptance cap is this quantile of the pool's weights (rows above it are kept always).
 CAP_QUANTILE = 0.995
+
+
+def pair_resolution(n_hat: float, sigma: float) -> int:
+    """Most groups a numeric column keeps in a measured pair: ``g`` with ``g * g`` cells of
+    ``n_hat / g^2`` rows on average holding at least one noise standard deviation ``sigma`` each,
+    so that a pair table of two such columns is not mostly noise (post-processing of the DP row
+    count and the planned noise; at least 2)."""
+    if sigma <= 0:
+        return MAX_CELLS
+    return max(2, int(math.floor(math.sqrt(max(n_hat, 1.0) / sigma))))
+
+
+def pair_groups(widths, values: list, targets: list, max_groups: int) -> list[np.ndarray]:
+    """Per code column, the group of each code in the measured pairs (``(width,)`` ints).
+
+    A numeric column (``values[j]``: each code's value, NaN for the missing mode; ``None`` for a
+    categorical column) with more than ``max_groups`` codes is measured on at most
+    ``max_groups`` ranges of adjacent values holding about equal shares of its released
+    frequencies (``targets[j]``), the missing mode on its own; every other code column keeps one
+    group per code. Post-processing of public facts and releases."""
+    out = []
+    for w, v, t in zip(widths, values, targets):
+        w = int(w)
+        if v is None or w <= max_groups or t is None or len(t) != w or len(v) != w:
+            out.append(np.arange(w, dtype=np.int64))
+            continue
+        v = np.asarray(v, dtype=np.float64)
+        p = np.clip(np.asarray(t, dtype=np.float64), 0.0, None)
+        order = np.flatnonzero(~np.isnan(v))
+        order = order[np.argsort(v[order], kind="stable")]
+        share = p[order] / max(p[order].sum(), 1e-12)
+        mid = np.cumsum(share) - share / 2.0  # each code's place in its column's distribution
+        group = np.full(w, max_groups, dtype=np.int64)  # the missing mode: a group of its own
+        group[order] = np.minimum((mid * max_groups).astype(np.int64), max_groups - 1)
+        out.append(np.unique(group, return_inverse=True)[1].astype(np.int64))
+    return out
+
+
+def grouped(codes: np.ndarray, groups: list) -> tuple[np.ndarray, list[int]]:
+    """``codes`` with each column mapped to its group, and the groups' widths."""
+    codes = np.asarray(codes, dtype=np.int64)
+    out = np.stack([g[codes[:, j]] for j, g in enumerate(groups)], axis=1) if groups else codes
+    return out, [int(g.max()) + 1 if len(g) else 0 for g in groups]
 
 
 def candidate_pairs(widths) -> list[tuple[int, int]]:
@@ -114,13 +157,15 @@ class PairTilt:
     offset: float = 0.0          # makes the weights average 1 on the pool they were fitted on
     cap: float = 1.0
     resample: list = field(default_factory=list)  # [(child, parent, cdf)], see resampling_from_tables
+    groups: list = field(default_factory=list)    # per code column, each code's group in the pairs (see pair_groups)
 
     def log_weight(self, codes: np.ndarray) -> np.ndarray:
         lw = np.full(codes.shape[0], -self.offset)
         for j, f in enumerate(self.level_factors):
             lw += f[codes[:, j]]
+        paired = grouped(codes, self.groups)[0] if self.groups else codes
         for (a, b), f in zip(self.pairs, self.factors):
-            lw += f[codes[:, a], codes[:, b]]
+            lw += f[paired[:, a], paired[:, b]]
         return lw
 
     def accept(self, codes: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -132,14 +177,16 @@ class PairTilt:
                 "factors": [f.tolist() for f in self.factors],
                 "level_factors": [f.tolist() for f in self.level_factors],
                 "offset": float(self.offset), "cap": float(self.cap),
-                "resample": [[int(c), int(p), cdf.tolist()] for c, p, cdf in self.resample]}
+                "resample": [[int(c), int(p), cdf.tolist()] for c, p, cdf in self.resample],
+                "groups": [g.tolist() for g in self.groups]}
 
     @classmethod
     def from_state(cls, state: dict) -> "PairTilt":
         return cls([tuple(p) for p in state["pairs"]], [np.asarray(f, dtype=np.float64) for f in state["factors"]],
                    [np.asarray(f, dtype=np.float64) for f in state["level_factors"]], float(state["offset"]),
                    float(state["cap"]), [(int(c), int(p), np.asarray(cdf, dtype=np.float64))
-                                         for c, p, cdf in state.get("resample", [])])
+                                         for c, p, cdf in state.get("resample", [])],
+                   [np.asarray(g, dtype=np.int64) for g in state.get("groups", [])])
 
 
 def _target(table: np.ndarray) -> np.ndarray:
@@ -158,17 +205,21 @@ def _step(target: np.ndarray, seen: np.ndarray, current: np.ndarray) -> np.ndarr
     return new - current
 
 
-def fit_tilt(codes: np.ndarray, widths, pairs, noisy: list, targets: list, resampled: list = ()) -> PairTilt:
+def fit_tilt(codes: np.ndarray, widths, pairs, noisy: list, targets: list, resampled: list = (),
+             groups: list = ()) -> PairTilt:
     """Fit the tilt by IPF on the codes of generated rows (``codes``, a pool) towards the noisy
-    pair tables ``noisy`` and the per-column ``targets`` (level or mode frequencies, ``None`` to
-    leave a column free); ``resampled`` are the rules already applied to ``codes`` (kept with the
-    tilt, see :func:`tilt_from_release`). Reads no training row."""
+    pair tables ``noisy`` (on the codes' ``groups``, see :func:`pair_groups`; one per code when
+    empty) and the per-column ``targets`` (level or mode frequencies, ``None`` to leave a column
+    free); ``resampled`` are the rules already applied to ``codes`` (kept with the tilt, see
+    :func:`tilt_from_release`). Reads no training row."""
     widths = [int(w) for w in widths]
     codes = np.asarray(codes, dtype=np.int64)
+    groups = [np.asarray(g, dtype=np.int64) for g in groups]
+    paired, pair_widths = grouped(codes, groups) if groups else (codes, widths)
     pair_t = [_target(t) for t in noisy]
     level_t = [None if t is None or len(t) != widths[j] else _target(t) for j, t in enumerate(targets)]
-    flat = [codes[:, a] * widths[b] + codes[:, b] for a, b in pairs]
-    factors = [np.zeros((widths[a], widths[b])) for a, b in pairs]
+    flat = [paired[:, a] * pair_widths[b] + paired[:, b] for a, b in pairs]
+    factors = [np.zeros((pair_widths[a], pair_widths[b])) for a, b in pairs]
     level_factors = [np.zeros(w) for w in widths]
     lw = np.zeros(codes.shape[0])
     for _ in range(TILT_ROUNDS if pairs or any(t is not None for t in level_t) else 0):
@@ -187,7 +238,7 @@ def fit_tilt(codes: np.ndarray, widths, pairs, noisy: list, targets: list, resam
             lw += step[codes[:, j]]
     offset = float(np.log(np.mean(np.exp(lw)))) if len(lw) else 0.0
     cap = float(max(np.quantile(np.exp(lw - offset), CAP_QUANTILE), 1.0)) if len(lw) else 1.0
-    return PairTilt(list(pairs), factors, level_factors, offset, cap, list(resampled))
+    return PairTilt(list(pairs), factors, level_factors, offset, cap, list(resampled), groups)
 
 
 
@@ -243,11 +294,15 @@ def resample(codes: np.ndarray, rules: list, u: np.ndarray) -> np.ndarray:
 
 
 def tilt_from_release(pool: np.ndarray, widths, pairs, noisy: list, sigma: float, targets: list, eligible,
-                      rng: np.random.Generator) -> PairTilt:
+                      rng: np.random.Generator, groups: list = ()) -> PairTilt:
     """The whole post-processing: the resampling rules read from the noisy tables (noise
-    ``sigma`` per cell), applied to the pool of generated codes (uniforms from ``rng``), then
-    the tilt fitted on it."""
+    ``sigma`` per cell, measured on ``groups`` of codes, see :func:`pair_groups`), applied to
+    the pool of generated codes (uniforms from ``rng``), then the tilt fitted on it. Only
+    columns measured one group per code can be resampled."""
+    if groups:
+        eligible = np.asarray(eligible, dtype=bool) & np.asarray(
+            [len(np.unique(g)) == len(g) for g in groups], dtype=bool)
     rules = resampling_from_tables(pairs, noisy, widths, eligible, sigma)
     if rules:
         pool = resample(pool, rules, rng.random((len(pool), len(rules))))
-    return fit_tilt(pool, widths, pairs, noisy, targets, rules)
+    return fit_tilt(pool, widths, pairs, noisy, targets, rules, groups)

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from tabgan import marginals
-from tabgan.marginals import (PairTilt, candidate_pairs, fit_tilt, measure_pairs, pair_counts, pair_scores,
-                              resample, resampling_from_tables, select_pairs, tilt_from_release)
+from tabgan.marginals import (PairTilt, candidate_pairs, fit_tilt, grouped, measure_pairs, pair_counts, pair_groups,
+                              pair_resolution, pair_scores, resample, resampling_from_tables, select_pairs,
+                              tilt_from_release)
 
 WIDTHS = [3, 4, 2, 1]
 
@@ -90,3 +91,40 @@ def test_a_near_function_in_a_noisy_table_is_kept_by_resampling_the_coarser_colu
     assert resampling_from_tables([(0, 1)], [noisy], widths, np.array([True, False, True]), 5.0) == []
     tilt = tilt_from_release(pool, widths, [(0, 1)], [noisy], 5.0, [None] * 3, eligible, rng)
     assert PairTilt.from_state(tilt.get_state()).resample[0][:2] == (1, 0)
+
+
+def test_a_wide_numeric_column_is_measured_on_equal_mass_ranges_of_adjacent_values():
+    # Column 0: an integer column of 40 point masses (values shuffled in code order) and a
+    # missing mode; column 1: 6 categorical levels, never grouped; column 2: 3 numeric codes.
+    rng = np.random.default_rng(9)
+    values = [np.concatenate([rng.permutation(40).astype(float), [np.nan]]), None, np.array([0.0, 1.0, 2.0])]
+    targets = [np.full(41, 1 / 41), np.full(6, 1 / 6), np.full(3, 1 / 3)]
+    groups = pair_groups([41, 6, 3], values, targets, 4)
+    assert groups[1].tolist() == list(range(6)) and groups[2].tolist() == [0, 1, 2]
+    g = groups[0]
+    assert g[40] == 4 and sorted(set(g[:40].tolist())) == [0, 1, 2, 3]  # the missing mode alone
+    order = np.argsort(values[0][:40])
+    assert np.all(np.diff(g[order]) >= 0)  # adjacent values share a group
+    assert np.bincount(g[:40]).tolist() == [10, 10, 10, 10]
+    codes = np.stack([rng.integers(0, 41, 100), rng.integers(0, 6, 100), rng.integers(0, 3, 100)], axis=1)
+    paired, widths = grouped(codes, groups)
+    assert widths == [5, 6, 3] and np.array_equal(paired[:, 0], g[codes[:, 0]])
+    # More rows or less noise: finer groups.
+    assert pair_resolution(26_000, 55.0) < pair_resolution(26_000, 20.0) < pair_resolution(260_000, 20.0)
+
+
+def test_the_tilt_matches_a_pair_measured_on_groups_and_never_resamples_a_grouped_column():
+    rng = np.random.default_rng(10)
+    widths = [20, 20]
+    pool = np.stack([rng.integers(0, 20, 40_000), rng.integers(0, 20, 40_000)], axis=1)  # independent
+    groups = [np.repeat(np.arange(4), 5), np.repeat(np.arange(4), 5)]  # codes 0-4, 5-9, ... one range
+    real = rng.integers(0, 20, 5_000)
+    real = np.stack([real, np.clip(real + rng.integers(-1, 2, 5_000), 0, 19)], axis=1)  # nearly equal
+    table = pair_counts(grouped(real, groups)[0], [4, 4], [(0, 1)])[0]
+    tilt = tilt_from_release(pool, widths, [(0, 1)], [table], 1.0, [None, None], np.array([True, True]), rng, groups)
+    assert tilt.resample == []  # a function between ranges says nothing about the codes inside them
+    keep = tilt.accept(pool, rng.random(len(pool)))
+    kept = pair_counts(grouped(pool[keep], groups)[0], [4, 4], [(0, 1)])[0]
+    assert np.abs(kept / kept.sum() - table / table.sum()).sum() < 0.1
+    back = PairTilt.from_state(tilt.get_state())
+    assert np.array_equal(back.log_weight(pool), tilt.log_weight(pool))

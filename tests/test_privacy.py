@@ -13,7 +13,7 @@ from tabgan import Synthesizer
 from tabgan.exceptions import PrivacyConfigError
 from tabgan.generation import pair_pool
 from tabgan._random import numpy_generator
-from tabgan.marginals import tilt_from_release
+from tabgan.marginals import pair_groups, pair_resolution, tilt_from_release
 from tabgan.persistence import read_model_file
 from tabgan.privacy_preprocessing import POOLED_LABEL, build
 from tabgan.training import privacy
@@ -152,10 +152,13 @@ def test_saved_model_is_a_function_of_metadata_and_ledger_releases(dp_model, pri
     pool = pair_pool(parts, again, seeds[8])
     pairs = [tuple(p) for p in rel["pairs"]["pairs"]]
     assert len(pairs) == ledger["two-way marginals: counts"]["k"] > 0
-    tilt = tilt_from_release(pool, loaded.transformer_.layout_.code_widths, pairs,
-                             [np.asarray(c) for c in rel["pairs"]["counts"]], rel["sigma"]["two-way marginals: counts"],
-                             targets,
-                             loaded.transformer_.exact_code_columns(), numpy_generator(seeds[8]))
+    # The pairs are measured on groups of a numeric column's codes, read from the public layout,
+    # the released frequencies and row count and the planned noise.
+    sigma = rel["sigma"]["two-way marginals: counts"]
+    widths = loaded.transformer_.layout_.code_widths
+    groups = pair_groups(widths, loaded.transformer_.code_values(), targets, pair_resolution(rebuilt.row_count, sigma))
+    tilt = tilt_from_release(pool, widths, pairs, [np.asarray(c) for c in rel["pairs"]["counts"]], sigma, targets,
+                             loaded.transformer_.exact_code_columns(), numpy_generator(seeds[8]), groups)
     assert tilt.get_state() == saved_tilt
     # ... and no exact statistic of the private table is in the file.
     text = json.dumps(meta)

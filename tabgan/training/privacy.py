@@ -26,7 +26,7 @@ from ..sampling import ConditionalSampler
 from ..schema import Schema, infer_schema, parse_metadata
 from ..transformers import TableTransformer
 from ..transformers.numeric import NumericTransformer
-from ..marginals import fit_tilt, measure_pairs, select_pairs, tilt_from_release
+from ..marginals import fit_tilt, grouped, measure_pairs, pair_groups, pair_resolution, select_pairs, tilt_from_release
 from .accounting import PAIR_COUNTS, PrivacyAccountant, PrivacyPlan, noise_for
 from .loop import TrainingState, generate, real_batch, resolve_epochs
 from .strategy import Encoded, FitSettings, Schedule, Training
@@ -301,15 +301,20 @@ class PrivateTraining(Training):
         pool = make_pool(seeds["pair_pool"])  # generated rows: their codes, with the 1-way offsets
         rng = numpy_generator(seeds["pairs"])
         sigma, eps0 = plan.pair_sigma, plan.pair_epsilon_each
+        # A numeric column with many codes is measured on fewer ranges of them (post-processing).
+        groups = pair_groups(widths, parts.transformer.code_values(), encoded.targets,
+                             pair_resolution(encoded.row_count, sigma))
+        (codes, pair_widths), (pool_groups, _) = grouped(encoded.codes, groups), grouped(pool, groups)
         # Pairs are scored against the pool tilted to the released 1-way frequencies (post-processing).
         one_way = np.exp(fit_tilt(pool, widths, [], [], encoded.targets).log_weight(pool))
-        pairs = select_pairs(encoded.codes, pool, widths, encoded.row_count, plan.k_pairs, eps0, sigma, rng, one_way)
-        noisy = measure_pairs(encoded.codes, widths, pairs, sigma, rng)
+        pairs = select_pairs(codes, pool_groups, pair_widths, encoded.row_count, plan.k_pairs, eps0, sigma, rng,
+                             one_way)
+        noisy = measure_pairs(codes, pair_widths, pairs, sigma, rng)
         self.released["sigma"][PAIR_COUNTS] = sigma
         self.released["pairs"] = {"pairs": [[int(a), int(b)] for a, b in pairs], "epsilon_each": eps0,
                                   "counts": [t.tolist() for t in noisy]}
         tilt = tilt_from_release(pool, widths, pairs, noisy, sigma, encoded.targets,
-                                 parts.transformer.exact_code_columns(), numpy_generator(seeds["pair_pool"]))
+                                 parts.transformer.exact_code_columns(), numpy_generator(seeds["pair_pool"]), groups)
         return replace(calibration, pair_tilt=tilt)
 
     @property

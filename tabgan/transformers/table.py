@@ -190,6 +190,19 @@ class TableTransformer:
         return np.asarray([not isinstance(col, NumericTransformer) or col.n_continuous == 0
                            for col in self.columns_ for s in col.spans if s.activation == "softmax"], dtype=bool)
 
+    def code_values(self) -> list:
+        """Per code column, each code's place on its column's value axis (scaled: points, then
+        the continuous modes' centres, NaN for the missing mode) for numeric columns, ``None`` for
+        categorical ones (their levels have no order)."""
+        out = []
+        for col in self.columns_:
+            if not isinstance(col, NumericTransformer):
+                out += [None for s in col.spans if s.activation == "softmax"]
+                continue
+            centres = list(col.points_) + (list(col.means_) if not col.knots_ else [0.0])
+            out.append(np.asarray(centres + [np.nan] * int(col.has_missing_mode_), dtype=np.float64))
+        return out
+
     # ------------------------------------------------------------------ state
     def get_state(self) -> dict:
         return {"max_fit_rows": self.max_fit_rows, "point_mass_share": self.point_mass_share,
