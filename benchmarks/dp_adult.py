@@ -142,7 +142,8 @@ def main(argv=None) -> int:
                                                                         "discriminator_lr")}}),
                                         "epochs_trained": model.epochs_})
         rows.append(row)
-        print(f"  scored in {row['score_s']:.0f} s: quality {row['quality']:.3f}, TSTR "
+        print(f"  scored in {row['score_s']:.0f} s: quality {row['quality']:.3f}, pair trends "
+              f"{row['pair_trends']:.3f}, TSTR "
               f"{C.fmt(C.ml_primary(row, task)[0])}, detection {C.fmt(C.detection_value(row))}", flush=True)
 
     timeouts = []
