@@ -56,9 +56,9 @@ SUB_BINS = 8
 #: An integer column's kept bin holding at most this many integers is cut one bin per integer,
 #: so a common value (adult's 40 hours a week) can be released as a point mass.
 MAX_INTEGER_BINS = 64
-#: An integer column is taken for "a few values, all exact" only when the bins below the noise
-#: hold at most this share of the kept bins' mass.
-FEW_INTEGERS_REST = 0.05
+#: Most point masses an integer column made of single integers is released as (else its
+#: frequent integers only are points, the rest intervals).
+MAX_INTEGER_POINTS = 2 * MAX_INTEGER_BINS
 #: The ends of a fine histogram are trimmed while their summed noisy count is within this many
 #: noise standard deviations of zero.
 TRIM_Z = 2.0
@@ -396,16 +396,22 @@ def _build_numeric(spec: ColumnSpec, col: dict, sigma_coarse: float, sigma_fine:
         single = (ints < rights) & (ints + 1 >= rights)  # sub-bins holding exactly one integer
         kept = mass > KEEP_Z * sigma_fine
         total = mass.sum() + sum(pmass)
-        # The unclipped noisy counts of the other bins are an unbiased estimate of their mass.
-        few = bool(kept.any() and single[kept].all() and kept.sum() <= 64
-                   and raw[~kept].sum() <= FEW_INTEGERS_REST * mass[kept].sum())
-        if few:
-            as_point = kept                            # a few integers hold the column: all exact
+        # Between the trimmed ends (never inside the bins above the noise), every sub-bin.
+        first, last = _empty_ends(raw, sigma_fine)
+        on = np.flatnonzero(kept)
+        inside = np.zeros(len(raw), dtype=bool)
+        inside[min(first, on[0]) if len(on) else first: max(last, on[-1] + 1) if len(on) else last] = True
+        # The bins above the noise are all single integers: a column of integers. Every integer
+        # between the ends is a point mass, those under the noise too (with their clipped noisy
+        # count), so a tail of rare values (adult's oldest ages) is kept, not dropped.
+        exact = bool(kept.any() and single[kept].all() and (single & inside).sum() <= MAX_INTEGER_POINTS)
+        if exact:
+            as_point = single & inside
         else:
             as_point = single & (mass >= point_mass_share * max(total, 1e-12)) & kept
         points += [float(v) for v in ints[as_point]]
         pmass += [float(v) for v in mass[as_point]]
-        keep_bins = np.zeros(len(mass), dtype=bool) if few else ~as_point
+        keep_bins = inside & ~as_point if exact else ~as_point
         lefts, rights, mass, raw = (v[keep_bins] for v in (lefts, rights, mass, raw))
     if len(mass):  # trim the empty ends of the grid, so the bounds hug the data
         first, last = _empty_ends(raw, sigma_fine)

@@ -15,7 +15,7 @@ from tabgan.generation import pair_pool
 from tabgan._random import numpy_generator
 from tabgan.marginals import pair_groups, pair_resolution, tilt_from_release
 from tabgan.persistence import read_model_file
-from tabgan.privacy_preprocessing import POOLED_LABEL, build
+from tabgan.privacy_preprocessing import POOLED_LABEL, build, release
 from tabgan.training import privacy
 from tabgan.training.accounting import PrivacyAccountant, PrivacyPlan, noise_for
 
@@ -253,6 +253,23 @@ def test_a_common_integer_is_released_as_a_point_mass_and_the_marginal_follows()
     assert 40.0 in [round(p * col.scale_ + col.center_, 6) for p in col.points_]
     share = (model.sample(4000, random_state=0)["hours"] == 40).mean()
     assert abs(share - 0.45) < 0.07  # noisy counts on 2,000 rows: a few points of bias
+
+
+def test_an_integer_column_keeps_its_thin_tail_of_rare_values_as_point_masses():
+    # Ages 17 to 90, most between 17 and 60, a tail of old ages each too rare to clear the
+    # noise alone: the release keeps every integer between the trimmed ends as a point mass,
+    # the tail's too, instead of clipping the column at the last common age.
+    rng = np.random.default_rng(4)
+    age = np.where(rng.random(20_000) < 0.93, rng.integers(17, 61, 20_000), rng.integers(61, 91, 20_000))
+    df = pd.DataFrame({"age": age})
+    schema, _ = privacy._public_schema(df, {"columns": {"age": "integer"}}, None)
+    plan = PrivacyPlan.make(1.0, 1e-5, schema, 0.1)
+    rel = release(df, schema, plan.rho, plan.delta_threshold, np.random.default_rng(0))
+    built = build(rel, schema)
+    state = built.transformer_state["columns"][0]
+    points = sorted(round(p * state["scale"] + state["center"]) for p in state["points"])
+    assert state["means"] == []  # every code a value: the column stays exact in the pairs too
+    assert points[0] == 17 and points[-1] >= 80 and set(range(17, 80)) <= set(points)
 
 
 def test_parameters_left_unset_take_the_dp_defaults_under_epsilon():
