@@ -18,7 +18,7 @@ from ..nn.precision import autocast
 from ..sampling import ConditionalSampler, expand_codes
 from .callbacks import Callback, EpochRecord
 
-__all__ = ["TrainingState", "discriminator_step", "generator_step", "train", "resolve_epochs"]
+__all__ = ["TrainingState", "discriminator_step", "generator_step", "train", "resolve_epochs", "widest_condition"]
 
 #: Without an explicit ``epochs``, training runs about this many generator steps (bounded to
 #: [MIN_EPOCHS, MAX_EPOCHS] epochs): small tables get many passes, large ones fewer.
@@ -125,6 +125,14 @@ def discriminator_step(state: TrainingState) -> torch.Tensor:
     return loss.detach()
 
 
+def widest_condition(state: TrainingState) -> int:
+    """The widest conditioned span, read from the device once per fit, not once per step (on
+    CUDA each read waits for the device)."""
+    if "cond_max_width" not in state.extra:
+        state.extra["cond_max_width"] = int(state.cond_span_widths.max())
+    return state.extra["cond_max_width"]
+
+
 def generator_step(state: TrainingState) -> torch.Tensor:
     """One generator update: fool the critic and honour the condition vector."""
     pending = state.extra.pop("pending", None)
@@ -147,11 +155,8 @@ def generator_step(state: TrainingState) -> torch.Tensor:
             p.requires_grad_(True)
     loss = generator_adversarial_loss(scores)
     if col is not None:
-        # The widest conditioned span, read from the device once per fit, not once per step.
-        if "cond_max_width" not in state.extra:
-            state.extra["cond_max_width"] = int(state.cond_span_widths.max())
         loss = loss + condition_loss(raw, col, level, state.cond_span_offsets, state.cond_span_widths,
-                                     state.extra["cond_max_width"])
+                                     widest_condition(state))
     state.opt_g.zero_grad(set_to_none=True)
     loss.backward()
     state.opt_g.step()

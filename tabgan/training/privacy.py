@@ -28,7 +28,7 @@ from ..transformers import TableTransformer
 from ..transformers.numeric import NumericTransformer
 from ..marginals import fit_tilt, grouped, measure_pairs, pair_groups, pair_resolution, select_pairs, tilt_from_release
 from .accounting import PAIR_COUNTS, PrivacyAccountant, PrivacyPlan, noise_for
-from .loop import TrainingState, generate, real_batch, resolve_epochs
+from .loop import TrainingState, generate, real_batch, resolve_epochs, widest_condition
 from .strategy import Encoded, FitSettings, Schedule, Training
 
 try:  # opacus is an optional dependency (extra "dp")
@@ -164,7 +164,8 @@ def dp_generator_step(state: TrainingState) -> torch.Tensor:
         raw, fake = generate(state, cond)
         loss = generator_adversarial_loss(gsm(torch.cat([fake, cond], dim=1)))
         if col is not None:
-            loss = loss + condition_loss(raw, col, level, state.cond_span_offsets, state.cond_span_widths)
+            loss = loss + condition_loss(raw, col, level, state.cond_span_offsets, state.cond_span_widths,
+                                         widest_condition(state))
         state.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         state.opt_g.step()
