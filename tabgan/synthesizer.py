@@ -31,6 +31,7 @@ from .schema import Schema
 from .training.callbacks import Announcer, History, HistoryCallback, LogCallback, ProgressBar, format_seconds
 from .training.device import resolve_device, resolve_threads, torch_threads
 from .training.loop import TrainingState, train
+from .training.averaging import WeightAverage
 from .training.strategy import Encoded, FitSettings, Schedule, Training
 from .training.selection import BestGeneratorCallback, Discretizer
 from .validation import check_n, check_params, check_positive_int
@@ -52,11 +53,11 @@ CHECKS_PER_FIT = 20
 PARTITION_KEY = 0x7061_7274
 #: What a parameter left at ``None`` means (see :meth:`Synthesizer.setting`).
 DEFAULTS = {"epochs": None, "batch_size": 500, "generator_dims": (256,), "discriminator_dims": (256, 256),
-            "generator_lr": 2e-4, "discriminator_lr": 2e-4, "gradient_penalty": 10.0}
+            "generator_lr": 2e-4, "discriminator_lr": 2e-4, "gradient_penalty": 10.0, "generator_average": 0.995}
 #: ... and under differential privacy: every step spends budget, so few epochs of large
 #: (expected) batches, a smaller critic and larger steps. Measured on adult at epsilon 1, 3, 10.
 DP_DEFAULTS = {"epochs": 12, "batch_size": 1000, "generator_dims": (256, 256), "discriminator_dims": (128, 128),
-               "generator_lr": 1e-3, "discriminator_lr": 1e-3, "gradient_penalty": 0.0}
+               "generator_lr": 1e-3, "discriminator_lr": 1e-3, "gradient_penalty": 0.0, "generator_average": 0.0}
 
 
 class Synthesizer(BaseEstimator):
@@ -196,6 +197,7 @@ class Synthesizer(BaseEstimator):
         pac: int = 1,
         discriminator_steps: int = 1,
         gradient_penalty: float | None = None,
+        generator_average: float | None = None,
         max_fit_rows: int = 10_000,
         numeric_encoding: str = "auto",
         keep_best: bool = True,
@@ -222,6 +224,7 @@ class Synthesizer(BaseEstimator):
         self.pac = pac
         self.discriminator_steps = discriminator_steps
         self.gradient_penalty = gradient_penalty
+        self.generator_average = generator_average
         self.max_fit_rows = max_fit_rows
         self.numeric_encoding = numeric_encoding
         self.keep_best = keep_best
@@ -386,10 +389,15 @@ class Synthesizer(BaseEstimator):
         state = self._training_state(strategy, layout, sampler, torch.as_tensor(encoded.floats, device=device), codes,
                                      plan, device, seeds)
         history, callbacks = self._callbacks(announcer, self.verbose and strategy.main)
+        decay = float(self.setting("generator_average"))
+        if decay > 0:
+            state.average = WeightAverage(state.generator, decay)
+        # The generator the fit keeps: the moving average of the trained one's weights, or that one.
+        kept = state.generator if state.average is None else state.average.module
         selector = None
         # The check reads the table: off under DP. Rank 0 alone runs it in a data-parallel fit.
         if self.keep_best and not strategy.private and strategy.main:
-            selector = self._selector(data, encoded, state, device, plan.epochs, seeds["check"])
+            selector = self._selector(data, encoded, kept, state.head, device, plan.epochs, seeds["check"])
             callbacks.append(selector)
         start = 0
         if resume is not None:
@@ -404,7 +412,9 @@ class Synthesizer(BaseEstimator):
                              d_step=strategy.d_step, g_step=strategy.g_step, should_stop=strategy.should_stop())
         if selector is not None:
             selector.restore()
-        strategy.sync_generator(state.generator)
+        strategy.sync_generator(kept)
+        # Training is over: from here on the state's generator is the one the model keeps.
+        state.generator = kept
         return state, history, done, selector
 
     def _read_resume(self, checkpoint, checkpoint_every, resume_from):
@@ -461,10 +471,9 @@ class Synthesizer(BaseEstimator):
         self._sample_calls = int(sample_calls)
         self._dp_release = dp_release  # the DP releases the encoders were built from (tests rebuild them)
 
-    def _selector(self, data, encoded: Encoded, state: TrainingState, device, epochs: int, seq):
-        """The validation check that keeps the best generator (see training/selection.py)."""
+    def _selector(self, data, encoded: Encoded, generator, head, device, epochs: int, seq):
+        """The validation check that keeps the best ``generator`` (see training/selection.py)."""
         schema, transformer, level_probs = encoded.schema, encoded.transformer, encoded.level_probs
-        generator, head = state.generator, state.head
         rng = numpy_generator(seq)
         n_check = min(len(data), CHECK_ROWS)
         reference = data.iloc[np.sort(rng.choice(len(data), n_check, replace=False))]
@@ -527,6 +536,7 @@ class Synthesizer(BaseEstimator):
             "generator_lr": float(self.setting("generator_lr")),
             "discriminator_lr": float(self.setting("discriminator_lr")),
             "gradient_penalty": float(self.setting("gradient_penalty")),
+            "generator_average": float(self.setting("generator_average")),
             "threads": resolve_threads(self.threads), "device": str(parts.device),
             "numeric_encodings": {col.spec.name: col.encoding_ for col in parts.transformer.columns_
                                   if hasattr(col, "encoding_")},

@@ -73,6 +73,11 @@ def check_params(params: dict) -> None:
     check_positive_float("weight_decay", params["weight_decay"], allow_zero=True)
     if params["gradient_penalty"] is not None:
         check_positive_float("gradient_penalty", params["gradient_penalty"], allow_zero=True)
+    average = params["generator_average"]
+    if average is not None and not (isinstance(average, numbers.Real) and not isinstance(average, bool)
+                                    and 0 <= average < 1):
+        raise ValueError(f"generator_average must be a number in [0, 1) (the decay of the moving average of the "
+                         f"generator's weights; 0 keeps the trained generator itself); got {average!r}.")
     resolve_device(params["device"])
     if params["precision"] not in PRECISIONS:
         raise ValueError(f"precision must be one of {tuple(PRECISIONS)}; got {params['precision']!r}.")

@@ -120,6 +120,8 @@ class CheckpointCallback(Callback):
     def save(self, done: int) -> None:
         s = self.state
         objects = {"opt_g": s.opt_g.state_dict(), "opt_d": s.opt_d.state_dict(), "rng": s.rng.get_state()}
+        if s.average is not None:
+            objects["generator_average"] = s.average.state_dict()
         selector = None
         if self.selector is not None and self.selector.best_state is not None:
             objects["best_generator"] = self.selector.best_state
@@ -147,6 +149,10 @@ def restore(state, meta: dict, states: dict, history: list, selector=None) -> in
         state.discriminator.load_state_dict(states["discriminator"])
         state.opt_g.load_state_dict(states["opt_g"])
         state.opt_d.load_state_dict(states["opt_d"])
+        if state.average is not None:
+            # A checkpoint of a fit without the average: it starts again from the restored generator.
+            state.average.load_state_dict(states.get("generator_average")
+                                          or {"module": state.generator.state_dict(), "updates": 0})
         try:
             state.rng.set_state(states["rng"])
         except RuntimeError:

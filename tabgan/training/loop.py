@@ -63,6 +63,9 @@ class TrainingState:
     #: ``torch.bfloat16`` runs the networks' forward passes under autocast (mixed precision:
     #: matrix products in bfloat16, the output head, losses and optimiser in float32); None: float32.
     autocast_dtype: torch.dtype | None = None
+    #: The moving average of the generator's weights (:class:`tabgan.training.averaging.WeightAverage`),
+    #: updated after every generator step; None: the fit keeps the raw generator.
+    average: object | None = None
 
     @property
     def device(self) -> torch.device:
@@ -190,6 +193,8 @@ def train(state: TrainingState, epochs: int, steps_per_epoch: int, callbacks: li
                 for _ in range(state.discriminator_steps):
                     d_total += d_step(state)
                 g_total += g_step(state)
+                if state.average is not None:
+                    state.average.update()
                 steps += 1
             if steps:
                 eps = state.privacy.epsilon_spent() if state.privacy is not None else None
