@@ -1,7 +1,8 @@
 """Conditional vectors and training-by-sampling, vectorised on the device.
 
 CTGAN's training-by-sampling (Xu et al. 2019): pick a conditional-vector column (a categorical
-or boolean column of at most ``WIDE_LEVELS`` levels) uniformly, pick one of
+or boolean column of at most ``WIDE_LEVELS`` levels) uniformly (with a target column, which
+the metadata may name, ``TARGET_SHARE`` of the draws take it), pick one of
 its levels (by log-frequency during training so rare levels are seen, by frequency when
 generating so marginals come out right), and draw a real row holding that level. Row lookup
 uses, per discrete column, the row indices sorted by level plus per-level start offsets, so a
@@ -13,7 +14,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["ConditionalSampler", "expand_codes"]
+__all__ = ["ConditionalSampler", "expand_codes", "TARGET_SHARE"]
+
+#: With a target column (metadata ``"target"``), this share of the condition vectors, in
+#: training and in generation, condition on it; the others pick a column uniformly as before.
+TARGET_SHARE = 0.5
 
 
 def expand_codes(floats: torch.Tensor, codes: torch.Tensor, float_positions: torch.Tensor,
@@ -40,11 +45,17 @@ class ConditionalSampler:
     codes : Tensor (n, D), optional
         The real rows' level codes of the conditional-vector columns, needed for
         training-by-sampling only (never saved with the model).
+    target : int, optional
+        Index of the target column among the conditional-vector columns: ``TARGET_SHARE`` of
+        the draws condition on it, so the generator learns the other columns given the target
+        (what a model trained on the synthetic rows predicts) from more batches.
     """
 
-    def __init__(self, level_probs: list[np.ndarray], device: torch.device, codes: torch.Tensor | None = None):
+    def __init__(self, level_probs: list[np.ndarray], device: torch.device, codes: torch.Tensor | None = None,
+                 target: int | None = None):
         self.device = device
         self.n_columns = len(level_probs)
+        self.target = None if target is None else int(target)
         widths = np.asarray([len(p) for p in level_probs], dtype=np.int64)
         self.widths = torch.as_tensor(widths, device=device)
         self.cond_offsets = torch.as_tensor(np.concatenate([[0], np.cumsum(widths)[:-1]]) if len(widths) else
@@ -89,6 +100,14 @@ class ConditionalSampler:
         cond[torch.arange(col.shape[0], device=self.device), self.cond_offsets[col] + level] = 1.0
         return cond
 
+    def _columns(self, batch: int, generator: torch.Generator) -> torch.Tensor:
+        """The column each condition vector is drawn for: uniform, or the target's share on the target."""
+        col = torch.randint(0, self.n_columns, (batch,), device=self.device, generator=generator)
+        if self.target is None:
+            return col
+        on_target = torch.rand(batch, device=self.device, generator=generator) < TARGET_SHARE
+        return torch.where(on_target, torch.full_like(col, self.target), col)
+
     def sample_train(self, batch: int, generator: torch.Generator):
         """Conditional vectors for a training batch and the real rows that match them.
 
@@ -98,7 +117,7 @@ class ConditionalSampler:
         col, level : Tensor (B,)  the chosen discrete column and level
         rows : Tensor (B,)  indices of real rows holding that level
         """
-        col = torch.randint(0, self.n_columns, (batch,), device=self.device, generator=generator)
+        col = self._columns(batch, generator)
         level = torch.multinomial(self.train_probs[col], 1, generator=generator).squeeze(1)
         u = torch.rand(batch, device=self.device, generator=generator)
         count = self.level_count[col, level]
@@ -108,7 +127,7 @@ class ConditionalSampler:
 
     def sample_generation(self, batch: int, generator: torch.Generator):
         """Conditional vectors for generating rows, levels drawn by frequency."""
-        col = torch.randint(0, self.n_columns, (batch,), device=self.device, generator=generator)
+        col = self._columns(batch, generator)
         level = torch.multinomial(self.freq[col], 1, generator=generator).squeeze(1)
         return self._cond(col, level), col, level
 

@@ -9,15 +9,22 @@ Metadata has the form of the JSON files that describe the shared datasets::
                  "grade": {"kind": "categorical", "categories": ["A", "B", "C"], "ordered": true}},
      "ordinal_categories": {"cut": ["Fair", "Good", "Ideal"]},
      "datetime_format": "%Y-%m-%d %H:%M",
-     "hierarchies": [["postal_code", "city", "state"]]}
+     "hierarchies": [["postal_code", "city", "state"]],
+     "target": "income"}
 
 ``hierarchies`` declares chains of discrete columns, finest first, in which each column
 determines the next (a postal code has one city, a city one state): the synthesizer then keeps
 every such pair as the table holds it, whether or not its own detection would have found it
 (see :mod:`tabgan.dependencies`).
 
-Keys other than ``columns``, ``ordinal_categories``, ``datetime_format`` and ``hierarchies``
-(``file``, ``rows``, ``target``, notes) are accepted and ignored, so a dataset's JSON can be
+``target`` names the column a model trained on the synthetic rows will predict: when it is a
+categorical or boolean column of at most 256 levels, the synthesizer conditions half of its
+training batches and of its generated rows on it (see :mod:`tabgan.sampling`), which taught
+it the other columns' relation to the target better on adult (``benchmarks/README.md``). A
+numeric or wider target changes nothing.
+
+Keys other than ``columns``, ``ordinal_categories``, ``datetime_format``, ``hierarchies`` and
+``target`` (``file``, ``rows``, notes) are accepted and ignored, so a dataset's JSON can be
 passed as is.
 """
 
@@ -131,11 +138,12 @@ class ColumnSpec:
 
 @dataclass
 class Schema:
-    """An ordered collection of :class:`ColumnSpec`, one per column, and the hierarchies the
-    metadata declares (chains of discrete column names, finest first)."""
+    """An ordered collection of :class:`ColumnSpec`, one per column, the hierarchies the
+    metadata declares (chains of discrete column names, finest first) and its target column."""
 
     columns: list[ColumnSpec]
     hierarchies: list = field(default_factory=list)
+    target: str | None = None
 
     @property
     def names(self) -> list[str]:
@@ -158,14 +166,17 @@ class Schema:
         return len(self.columns)
 
     def to_dict(self) -> dict:
-        return {"columns": [c.to_dict() for c in self.columns],
-                "hierarchies": [list(chain) for chain in self.hierarchies]}
+        out = {"columns": [c.to_dict() for c in self.columns],
+               "hierarchies": [list(chain) for chain in self.hierarchies]}
+        if self.target is not None:  # absent otherwise, as in files written before it existed
+            out["target"] = self.target
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping) -> "Schema":
-        # "hierarchies" is absent from files written before it existed.
+        # "hierarchies" and "target" are absent from files written before they existed.
         return cls([ColumnSpec.from_dict(c) for c in data["columns"]],
-                   [list(chain) for chain in data.get("hierarchies", [])])
+                   [list(chain) for chain in data.get("hierarchies", [])], data.get("target"))
 
     def hierarchy_pairs(self) -> list[tuple[str, str]]:
         """The declared ``(child, parent)`` pairs: consecutive columns of every chain."""
@@ -375,6 +386,9 @@ def parse_metadata(metadata: Mapping | None, columns: Iterable[str]) -> dict[str
                 entry.setdefault("datetime_format", fmt)
     missing = [n for n in out if n not in known]
     problems += _hierarchy_problems(metadata.get("hierarchies"), known)
+    target = metadata.get("target")
+    if target is not None and target not in known:
+        problems.append(f"'target' {target!r} is not a column of the table; the table has {columns[:20]}")
     if missing:
         problems.append(f"columns {missing} are in the metadata but not in the table; "
                         f"the table has {columns[:20]}")
@@ -674,4 +688,4 @@ def infer_schema(
     problems += _check_hierarchy_kinds(hierarchies, specs)
     if problems:
         raise InvalidDataError("The table cannot be modelled:\n  - " + "\n  - ".join(problems))
-    return Schema(specs, hierarchies)
+    return Schema(specs, hierarchies, (metadata or {}).get("target"))

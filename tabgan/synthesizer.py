@@ -101,6 +101,14 @@ class Synthesizer(BaseEstimator):
         WGAN-GP weight; ``None`` means 10 (Gulrajani et al. 2017), and none under differential
         privacy, where any weight above 0 is refused (opacus has no per-sample gradients for its
         double backward). 0 switches it off.
+    generator_average : float or None
+        Decay of an exponential moving average of the generator's weights, updated after every
+        generator step (:mod:`tabgan.training.averaging`): the average, not the last weights, is
+        the generator that ``keep_best`` checks and the model keeps (the critic still trains
+        against the raw generator). ``None`` means 0.995 (about the last 200 steps), and 0
+        (off) under differential privacy, where it has not been measured; 0 keeps the trained
+        generator itself. On adult it raised the validation check's fidelity and lowered
+        detection AUC (``benchmarks/README.md``).
     max_fit_rows : int
         Rows used to fit each numeric column's mixture (a random subsample; bounds fit time).
     numeric_encoding : {"auto", "modes", "quantile"}
@@ -355,7 +363,8 @@ class Synthesizer(BaseEstimator):
         summary = _summary_text(done, plan, time.perf_counter() - fit_start, selector)
 
         state.generator.eval()
-        sampler = ConditionalSampler(cond_probs, device)  # level probabilities only, no rows
+        # Level probabilities only, no rows.
+        sampler = ConditionalSampler(cond_probs, device, target=_target_index(encoded.schema, layout))
         parts = GenerationParts(state.generator, sampler, encoded.level_probs, state.head, transformer, device,
                                 int(self.embedding_dim), dependencies=dependencies,
                                 autocast_dtype=autocast_dtype(self.precision))
@@ -386,6 +395,7 @@ class Synthesizer(BaseEstimator):
         cond_probs = layout.of_conditioned(encoded.level_probs)
         codes = torch.as_tensor(encoded.codes, device=device)
         sampler = strategy.sampler(cond_probs, codes[:, torch.as_tensor(layout.conditioned)], device)
+        sampler.target = _target_index(schema, layout)
         state = self._training_state(strategy, layout, sampler, torch.as_tensor(encoded.floats, device=device), codes,
                                      plan, device, seeds)
         history, callbacks = self._callbacks(announcer, self.verbose and strategy.main)
@@ -478,7 +488,9 @@ class Synthesizer(BaseEstimator):
         n_check = min(len(data), CHECK_ROWS)
         reference = data.iloc[np.sort(rng.choice(len(data), n_check, replace=False))]
         discretizer = Discretizer(schema, reference)
-        parts = GenerationParts(generator, ConditionalSampler(transformer.layout_.of_conditioned(level_probs), device),
+        layout = transformer.layout_
+        parts = GenerationParts(generator, ConditionalSampler(layout.of_conditioned(level_probs), device,
+                                                              target=_target_index(schema, layout)),
                                 level_probs, head, transformer, device, int(self.embedding_dim),
                                 autocast_dtype=autocast_dtype(self.precision))
         check_seq = seq.spawn(1)[0]
@@ -799,7 +811,7 @@ class Synthesizer(BaseEstimator):
                 raise ModelFileError(
                     f"{path} was written by a tabgan from before categorical columns with more than {WIDE_LEVELS} "
                     "levels got their low-rank layers; refit the model with this version.")
-            sampler = ConditionalSampler(layout.of_conditioned(level_probs), dev)
+            sampler = ConditionalSampler(layout.of_conditioned(level_probs), dev, target=_target_index(schema, layout))
             deps = meta.get("dependencies")  # absent in files from before dependency rules
             dependencies = None if deps is None else Dependencies.from_state(deps, layout.code_widths)
             generator, _, head = model._build_networks(layout, sampler.cond_width, int(model.pac), dev)
@@ -818,6 +830,17 @@ class Synthesizer(BaseEstimator):
                           epochs=meta.get("epochs_trained"), settings=meta.get("settings") or {},
                           sample_entropy=sample_entropy, sample_calls=sample_calls, calibration=calibration)
         return model
+
+
+def _target_index(schema: Schema, layout) -> int | None:
+    """The position of the metadata's target among the condition vector's columns; None when
+    there is no target or it is not one of them (numeric, or wider than ``WIDE_LEVELS``)."""
+    if schema.target is None:
+        return None
+    codes = next(codes for name, _, codes in layout.columns if name == schema.target)
+    if codes.stop - codes.start != 1 or not layout.conditioned[codes.start]:
+        return None
+    return int(np.count_nonzero(layout.conditioned[:codes.start]))
 
 
 def _declared_code_pairs(schema: Schema, layout) -> list[tuple[int, int]]:

@@ -53,3 +53,19 @@ def test_conditions_read_from_rows_name_each_rows_own_level():
     rows = torch.tensor([0, 3, 4, 7])
     _, col, level = sampler.cond_from_rows(rows, torch.Generator().manual_seed(2))
     assert torch.equal(level, _codes()[rows, col])
+
+
+def test_a_target_column_takes_half_the_draws_in_training_and_generation():
+    probs = [np.array([0.5, 0.5, 0.0]), np.array([0.4, 0.6])]
+    plain = ConditionalSampler(probs, CPU, codes=_codes())
+    aimed = ConditionalSampler(probs, CPU, codes=_codes(), target=1)
+    n = 20_000
+    assert abs(float((plain.sample_train(n, torch.Generator().manual_seed(0))[1] == 1).float().mean()) - 0.5) < 0.02
+    # Half the draws on the target, the other half uniform: three quarters in all.
+    _, col, level, rows = aimed.sample_train(n, torch.Generator().manual_seed(0))
+    assert abs(float((col == 1).float().mean()) - 0.75) < 0.02
+    assert torch.equal(_codes()[rows, col], level)  # the rows still hold their condition's level
+    _, col, level = aimed.sample_generation(n, torch.Generator().manual_seed(0))
+    assert abs(float((col == 1).float().mean()) - 0.75) < 0.02
+    on_target = level[col == 1]
+    assert abs(float(on_target.float().mean()) - 0.6) < 0.02  # levels still by frequency

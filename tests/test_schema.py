@@ -50,3 +50,12 @@ def test_unknown_kind_in_metadata_is_an_error():
     df = pd.DataFrame({"x": [1.0, 2.0]})
     with pytest.raises(InvalidDataError, match="unknown kind"):
         infer_schema(df, {"columns": {"x": "float"}})
+
+
+def test_the_metadata_target_is_kept_round_trips_and_must_name_a_column(mixed_frame):
+    schema = infer_schema(mixed_frame, {"target": "group"})
+    assert schema.target == "group"
+    assert Schema.from_dict(schema.to_dict()) == schema
+    assert "target" not in infer_schema(mixed_frame).to_dict()  # as in files written before it existed
+    with pytest.raises(InvalidDataError, match="'target' 'income' is not a column of the table"):
+        infer_schema(mixed_frame, {"target": "income"})

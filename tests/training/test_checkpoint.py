@@ -15,6 +15,7 @@ class _State:
         self.opt_d = torch.optim.Adam(self.discriminator.parameters())
         self.rng = torch.Generator().manual_seed(0)
         self.device = torch.device("cpu")
+        self.average = None  # no moving average of the generator
 
 
 def _states(state, rng_state):
