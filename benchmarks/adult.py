@@ -7,6 +7,7 @@ markdown table and writes JSON.
     python benchmarks/adult.py                          # adult, CTGAN fit time estimated
     python benchmarks/adult.py --dataset penguins --ctgan-epochs 300
     python benchmarks/adult.py --skip-ctgan --tabgan-epochs 50
+    python benchmarks/adult.py --skip-ctgan --tabgan-param generator_average=0 --no-target  # ablation
 
 CTGAN: without ``--ctgan-epochs`` it trains ``--ctgan-timing-epochs`` (3) epochs, and its fit
 time is the measured setup (encoder fit, transform, sampler) + 300 x the mean measured epoch;
@@ -20,6 +21,7 @@ with the repository on the path, e.g. ``/work/benchenv/bin/python benchmarks/adu
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -58,6 +60,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="tabgan's numeric_encoding (default: its own)",
     )
     p.add_argument(
+        "--tabgan-param", action="append", default=[], metavar="NAME=JSON",
+        help="another tabgan parameter, e.g. generator_average=0 or 'generator_dims=[256, 256]' (repeatable)",
+    )
+    p.add_argument(
+        "--no-target", action="store_true",
+        help="fit tabgan without the dataset's target in its metadata (scores still use it)",
+    )
+    p.add_argument(
         "--seed", type=int, default=0, help="tabgan's random_state, fit and sample (default: 0)"
     )
     p.add_argument(
@@ -75,6 +85,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error("--ctgan-epochs must be >= 1")
     if args.ctgan_timing_epochs < 1:
         p.error("--ctgan-timing-epochs must be >= 1")
+    for item in args.tabgan_param:
+        name, sep, value = item.partition("=")
+        try:
+            json.loads(value)
+        except json.JSONDecodeError:
+            sep = ""
+        if not sep or not name:
+            p.error(f"--tabgan-param takes NAME=JSON (e.g. generator_average=0); got {item!r}")
     return args
 
 
@@ -156,8 +174,13 @@ def main(argv: list[str] | None = None) -> int:
         params = {} if args.tabgan_epochs is None else {"epochs": args.tabgan_epochs}
         if args.numeric_encoding is not None:
             params["numeric_encoding"] = args.numeric_encoding
-        synthetic, info, _ = C.run_tabgan(train, meta, n=n, random_state=args.seed, **params)
-        note = ", ".join(f"{k} {v}" for k, v in params.items())
+        for item in args.tabgan_param:
+            name, _, value = item.partition("=")
+            value = json.loads(value)
+            params[name] = tuple(value) if isinstance(value, list) else value
+        tabgan_meta = {k: v for k, v in meta.items() if k != "target"} if args.no_target else meta
+        synthetic, info, _ = C.run_tabgan(train, tabgan_meta, n=n, random_state=args.seed, **params)
+        note = ", ".join([f"{k} {v}" for k, v in params.items()] + (["no target"] if args.no_target else []))
         print(f"  tabgan: fit {info['fit_s']:.1f} s, sample {info['sample_s']:.1f} s", flush=True)
         add(C.score("tabgan", train, holdout, synthetic, meta, fit_s=info["fit_s"],
                     sample_s=info["sample_s"], note=note, extra={"tabgan": info}))

@@ -290,7 +290,9 @@ class Synthesizer(BaseEstimator):
             Never modified.
         metadata : dict, optional
             Column kinds and public facts, ``{"columns": {name: kind or dict}}`` (see
-            :mod:`tabgan.schema`). Columns it does not name are inferred.
+            :mod:`tabgan.schema`). Columns it does not name are inferred. A ``"target"`` (a
+            categorical or boolean column) is conditioned on in half of the training batches
+            and generated rows (not under differential privacy).
         discrete_columns : list of str, optional
             Shortcut marking these columns categorical.
         checkpoint : str or Path, optional
