@@ -485,6 +485,9 @@ def build(rel: dict, schema: Schema, *, nullable_public: set | frozenset = froze
         states.append(state)
     transformer_state = {"max_fit_rows": 0, "point_mass_share": point_mass_share,
                          "numeric_encoding": numeric_encoding, "columns": states}
+    # Neither the declared hierarchies (refused under DP) nor the metadata's target (its extra
+    # condition draws are not measured under DP) are carried: the private fit and the model
+    # file it saves know neither.
     return Built(Schema(specs), transformer_state, level_probs, n_hat, fallback)
 
 

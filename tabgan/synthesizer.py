@@ -365,8 +365,8 @@ class Synthesizer(BaseEstimator):
         summary = _summary_text(done, plan, time.perf_counter() - fit_start, selector)
 
         state.generator.eval()
-        # Level probabilities only, no rows.
-        sampler = ConditionalSampler(cond_probs, device, target=_target_index(encoded.schema, layout))
+        # Level probabilities only, no rows; the target drawn as in training.
+        sampler = ConditionalSampler(cond_probs, device, target=state.sampler.target)
         parts = GenerationParts(state.generator, sampler, encoded.level_probs, state.head, transformer, device,
                                 int(self.embedding_dim), dependencies=dependencies,
                                 autocast_dtype=autocast_dtype(self.precision))
@@ -396,8 +396,8 @@ class Synthesizer(BaseEstimator):
         layout, schema = encoded.transformer.layout_, encoded.schema
         cond_probs = layout.of_conditioned(encoded.level_probs)
         codes = torch.as_tensor(encoded.codes, device=device)
-        sampler = strategy.sampler(cond_probs, codes[:, torch.as_tensor(layout.conditioned)], device)
-        sampler.target = _target_index(schema, layout)
+        sampler = strategy.sampler(cond_probs, codes[:, torch.as_tensor(layout.conditioned)], device,
+                                   _target_index(schema, layout))
         state = self._training_state(strategy, layout, sampler, torch.as_tensor(encoded.floats, device=device), codes,
                                      plan, device, seeds)
         history, callbacks = self._callbacks(announcer, self.verbose and strategy.main)

@@ -332,3 +332,11 @@ def test_released_boolean_counts_follow_the_order_of_the_levels():
     s = pd.Series([True, True, False, None, 1, 0, 2], dtype=object)
     assert _level_codes(s, [False, True]).tolist() == [1, 1, 0, 2, 1, 0, -1]
     assert _level_codes(s, [True, False]).tolist() == [0, 0, 1, 2, 0, 1, -1]
+
+
+def test_the_metadata_target_changes_nothing_under_dp(dp_model, private_frame):
+    # Its extra condition draws are not measured under DP: the fit and its samples are those of
+    # the same fit without a target.
+    aimed = Synthesizer(epsilon=2.0, delta=1e-5, **SMALL).fit(private_frame, metadata={**METADATA, "target": "group"})
+    assert aimed.sampler_.target is None and aimed.schema_.target is None
+    pd.testing.assert_frame_equal(aimed.sample(300, random_state=4), dp_model.sample(300, random_state=4))

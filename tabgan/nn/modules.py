@@ -171,7 +171,7 @@ class OutputHead:
         """Compact ``floats`` (B, F) and ``codes`` (B, C) from raw outputs (argmax per span)."""
         floats = torch.tanh(raw[:, self.float_positions]) if self.float_positions.numel() else \
             raw.new_zeros(raw.shape[0], 0)
-        # argmax over a contiguous copy of each span: over a strided column slice it is half as fast.
+        # argmax over a contiguous copy of each span: over a strided column slice it is slower.
         codes = [raw[:, off:off + w].contiguous().argmax(dim=1)
                  for off, w in zip(self.code_offsets, self.code_widths)]
         codes_t = torch.stack(codes, dim=1) if codes else torch.zeros(raw.shape[0], 0, dtype=torch.long,

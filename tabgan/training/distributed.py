@@ -291,11 +291,11 @@ class DataParallel(Training):
                         self.world_size, self.local_batch, self.local_batch * self.world_size)
         return plan
 
-    def sampler(self, cond_probs: list, cond_codes: torch.Tensor, device):
+    def sampler(self, cond_probs: list, cond_codes: torch.Tensor, device, target: int | None = None):
         """The inner sampler over this rank's rows; in plain training the levels are drawn by
         the log-frequencies of the whole table (summed over ranks), as in one process, among
         the levels this rank's rows hold."""
-        sampler = self.inner.sampler(cond_probs, cond_codes, device)
+        sampler = self.inner.sampler(cond_probs, cond_codes, device, target)
         if not self.private and sampler.n_columns:
             total = sampler.level_count.clone()
             dist.all_reduce(total)

@@ -269,8 +269,10 @@ class PrivateTraining(Training):
         logger.info("tabgan DP: q=%.4g, noise multiplier %.4g, %d planned steps", q, sigma, planned)
         return Schedule(batch, 1, epochs, spe)
 
-    def sampler(self, cond_probs: list, cond_codes: torch.Tensor, device) -> ConditionalSampler:
-        """Noisy frequencies only; the rows' codes serve ``cond_from_rows`` (no counts taken)."""
+    def sampler(self, cond_probs: list, cond_codes: torch.Tensor, device, target: int | None = None
+                ) -> ConditionalSampler:
+        """Noisy frequencies only; the rows' codes serve ``cond_from_rows`` (no counts taken).
+        The metadata's ``target`` is not drawn more often under DP (not measured there)."""
         sampler = ConditionalSampler(cond_probs, device)
         sampler.codes = cond_codes
         return sampler

@@ -145,9 +145,11 @@ class Training:
         epochs, steps_per_epoch = resolve_epochs(n, batch, self.settings.epochs)
         return Schedule(batch, pac, epochs, steps_per_epoch)
 
-    def sampler(self, cond_probs: list, cond_codes: torch.Tensor, device) -> ConditionalSampler:
-        """Training-by-sampling over the real rows' level codes."""
-        return ConditionalSampler(cond_probs, device, codes=cond_codes)
+    def sampler(self, cond_probs: list, cond_codes: torch.Tensor, device, target: int | None = None
+                ) -> ConditionalSampler:
+        """Training-by-sampling over the real rows' level codes, ``target`` (a condition column's
+        index, see :class:`ConditionalSampler`) taking its share of the draws."""
+        return ConditionalSampler(cond_probs, device, codes=cond_codes, target=target)
 
     def gradient_penalty(self) -> float:
         return float(self.settings.gradient_penalty)
