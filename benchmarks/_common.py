@@ -132,11 +132,14 @@ def independent_marginals(train: pd.DataFrame, n: int, random_state: int = 0) ->
 
 
 class _EpochClock:
-    """Stands in for ``tqdm`` inside ctgan's training loop and records when each epoch ends."""
+    """Stands in for ``tqdm`` inside ctgan's training loop and records when each epoch ends, on
+    the wall clock and on the process's CPU clock (which a busy machine slows far less)."""
 
     def __init__(self, report_every: int = 0) -> None:
         self.start = time.perf_counter()
+        self.start_cpu = time.process_time()
         self.marks: list[float] = []
+        self.cpu_marks: list[float] = []
         self.report_every = report_every
 
     def __call__(self, iterable: Iterable, **_: Any) -> "_EpochClock":
@@ -145,10 +148,12 @@ class _EpochClock:
 
     def __iter__(self):
         self.marks.append(time.perf_counter())
+        self.cpu_marks.append(time.process_time())
         total = len(self._iterable) if hasattr(self._iterable, "__len__") else "?"
         for i, item in enumerate(self._iterable, 1):
             yield item
             self.marks.append(time.perf_counter())
+            self.cpu_marks.append(time.process_time())
             if self.report_every and i % self.report_every == 0:
                 print(f"    CTGAN epoch {i}/{total}, {self.marks[-1] - self.start:.0f} s",
                       file=sys.stderr, flush=True)
@@ -166,6 +171,14 @@ class _EpochClock:
     @property
     def epoch_s(self) -> list[float]:
         return list(np.diff(self.marks))
+
+    @property
+    def setup_cpu_s(self) -> float:
+        return self.cpu_marks[0] - self.start_cpu
+
+    @property
+    def epoch_cpu_s(self) -> list[float]:
+        return list(np.diff(self.cpu_marks))
 
 
 def datetime_resolution(fmt: str | None) -> str | None:
@@ -246,7 +259,7 @@ def fit_ctgan_timed(train: pd.DataFrame, meta: Mapping[str, Any], epochs: int, *
     ctgan_module.tqdm = clock
     try:
         t0 = time.perf_counter()
-        clock.start = t0
+        clock.start, clock.start_cpu = t0, time.process_time()
         model.fit(frame, discrete_columns=discrete)
         wall = time.perf_counter() - t0
     finally:

@@ -24,6 +24,11 @@ Sections (each against ctgan 0.12.1 in the same process where ctgan has a counte
   300k and 1M rows, and a 200k x 40 table with 4 columns of 1k to 5k levels; time per epoch
   and per row, and the time the set-up phases take (encoding, dependency rules, validation
   checks, calibration).
+- ``budget`` (target 4): the quality-against-time curve of a large table, which the default
+  step budget is set from: one fit of the 1M-row jittered adult table for a few epochs (2,000
+  steps each), with the validation check's score and time at every epoch, then the figures of
+  the kept generator (quality and pair trends against a 50,000-row subsample of the table, TSTR
+  AUC and detection AUC against adult's real holdout).
 
 Prints one markdown table of the targets with ratios, then the details, and writes
 ``benchmarks/results/speed.json``. ``--quick`` shrinks every size for a smoke run (a few
@@ -43,7 +48,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("quality", "encoders", "sampling", "sample_to", "scale")
+SECTIONS = ("quality", "encoders", "sampling", "sample_to", "scale", "budget")
 
 #: CTGAN-300's adult figures (``../shared/docs/BENCHMARKS.md``): quality, column shapes, pair
 #: trends, TSTR AUC, detection AUC (lower is better for detection).
@@ -61,6 +66,10 @@ def _args(argv=None):
     p.add_argument("--scale-rows", default=None, help="rows of the jittered adult tables (default 100000,300000,"
                    "1000000; quick 20000,60000)")
     p.add_argument("--scale-epochs", type=int, default=1, help="epochs per scale fit")
+    p.add_argument("--budget-rows", type=int, default=None, help="rows of the budget section's table (default 1M; "
+                   "quick 20000)")
+    p.add_argument("--budget-epochs", type=int, default=None, help="epochs of the budget section's fit (default 5; "
+                   "quick 2)")
     p.add_argument("--sample-to-rows", type=int, default=None, help="rows of sample_to (default 10M; quick 500k)")
     p.add_argument("--fresh", action="store_true", help="start a new JSON instead of replacing the sections run "
                    "in the existing one")
@@ -150,7 +159,10 @@ def fit_ctgan(train, meta: dict, epochs: int):
     mean_epoch = float(np.mean(clock.epoch_s))
     info = {"version": ctgan.__version__, "epochs_trained": epochs, "setup_s": clock.setup_s,
             "epoch_s": clock.epoch_s, "mean_epoch_s": mean_epoch, "fit_wall_s": wall,
-            "fit300_estimated_s": clock.setup_s + CTGAN_DEFAULT_EPOCHS * mean_epoch}
+            "fit300_estimated_s": clock.setup_s + CTGAN_DEFAULT_EPOCHS * mean_epoch,
+            # the same on the process's CPU clock (one thread): what a busy machine slows least
+            "setup_cpu_s": clock.setup_cpu_s, "epoch_cpu_s": clock.epoch_cpu_s,
+            "fit300_estimated_cpu_s": clock.setup_cpu_s + CTGAN_DEFAULT_EPOCHS * float(np.mean(clock.epoch_cpu_s))}
     return model, decode, info
 
 
@@ -196,9 +208,9 @@ def section_quality(train, holdout, meta, budgets, timing_epochs: int) -> dict:
         logger.addHandler(log)
         logger.setLevel(logging.DEBUG)
         try:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             model.fit(train, metadata=meta)
-            fit_s = time.perf_counter() - t0
+            fit_s, fit_cpu_s = time.perf_counter() - t0, time.process_time() - c0
         finally:
             logger.removeHandler(log)
             logger.setLevel(level)
@@ -211,11 +223,13 @@ def section_quality(train, holdout, meta, budgets, timing_epochs: int) -> dict:
         beats = {k: (v <= CTGAN300[k] if k == "detection" else v >= CTGAN300[k]) for k, v in figures.items()}
         run = {"epochs": epochs, "precision": precision, "steps": epochs * (model.settings_["rows"] // model.settings_["batch_size"]),
                "fit_s": fit_s, "fit_ratio_to_ctgan300": fit_s / ctgan_s,
+               "fit_cpu_s": fit_cpu_s, "fit_cpu_ratio_to_ctgan300": fit_cpu_s / ct["fit300_estimated_cpu_s"],
                "training_s": float(sum(r.seconds for r in model.history_)), "figures": figures,
                "ml_efficacy": ml, "beats_ctgan300": beats, "all_beat": all(beats.values()),
                "checks": log.points}
         runs.append(run)
-        print(f"  tabgan {epochs} epochs ({precision}): fit {fit_s:.0f} s ({fit_s / ctgan_s:.3f} of CTGAN-300), "
+        print(f"  tabgan {epochs} epochs ({precision}): fit {fit_s:.0f} s ({fit_s / ctgan_s:.3f} of CTGAN-300; "
+              f"CPU {run['fit_cpu_ratio_to_ctgan300']:.3f}), "
               + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()), file=sys.stderr, flush=True)
     met = [r for r in runs if r["all_beat"] and r["fit_ratio_to_ctgan300"] <= 0.1]
     return {"ctgan": ct, "ctgan300_estimated_s": ctgan_s, "ctgan300_figures": CTGAN300, "tabgan": runs,
@@ -337,7 +351,7 @@ def section_sample_to(rows: int) -> dict:
 
 def _fit_worker(spec: str) -> None:
     """Child process of the scale section: build the table, fit, print one JSON line."""
-    kind, n, epochs, precision, data_dir = spec.split(":", 4)
+    kind, n, epochs, precision, evaluate, data_dir = spec.split(":", 5)
     n, epochs = int(n), int(epochs)
     import numpy as np
     import torch
@@ -350,9 +364,10 @@ def _fit_worker(spec: str) -> None:
 
     from _common import load_dataset, split
 
+    holdout = None
     if kind == "adult":
         df, meta = load_dataset("adult", data_dir)
-        train, _ = split(df)
+        train, holdout = split(df)
         table = jittered_adult(train, n, meta)
         del df, train
     else:
@@ -377,10 +392,18 @@ def _fit_worker(spec: str) -> None:
     timed(selection.BestGeneratorCallback, "_check", "validation checks")
     timed(syn.Synthesizer, "_calibrate", "calibration")
     model = Synthesizer(epochs=epochs, random_state=0, verbose=False, precision=precision)
+    logger = logging.getLogger("tabgan")
     t = time.perf_counter()
-    model.fit(table, metadata=meta)
+    log = _CheckLog(t)
+    logger.addHandler(log)
+    logger.setLevel(logging.DEBUG)
+    try:
+        model.fit(table, metadata=meta)
+    finally:
+        logger.removeHandler(log)
     fit_s = time.perf_counter() - t
     epoch_s = [r.seconds for r in model.history_]
+    figures = _budget_figures(model, table, holdout, meta) if evaluate == "evaluate" else None
     batch = model.settings_["batch_size"]
     default_epochs, steps = resolve_epochs(n, batch, None)
     fixed = fit_s - float(np.sum(epoch_s)) - phases.get("validation checks", 0.0)
@@ -391,7 +414,48 @@ def _fit_worker(spec: str) -> None:
         "table_rss_mb": base_mb, "peak_rss_mb": status_mb("VmHWM"), "width": model.transformer_.layout_.width,
         "default_epochs": default_epochs,
         "default_fit_estimated_s": fixed + default_epochs * float(np.mean(epoch_s)) + 20 * per_check,
+        "checks": log.points, "figures": figures,
     }))
+
+
+def _budget_figures(model, table, holdout, meta) -> dict:
+    """The kept generator's figures on a 50,000-row subsample of ``table`` (quality, pair trends)
+    and against adult's real holdout (TSTR AUC, detection AUC)."""
+    from tabgan.evaluation import metrics
+
+    from _common import column_kinds
+
+    kinds = column_kinds(meta)
+    real = table.sample(min(len(table), 50_000), random_state=0)
+    synthetic = model.sample(len(real), random_state=0)
+    q = metrics.quality(real, synthetic, kinds, random_state=0)
+    ml = metrics.ml_efficacy(real, synthetic, holdout, meta["target"], kinds, random_state=0)
+    return {"quality": q["quality"], "column_shapes": q["column_shapes"], "pair_trends": q["pair_trends"],
+            "tstr_auc": ml["synthetic_roc_auc"], "detection": metrics.detection_auc(holdout, synthetic, kinds, random_state=0)}
+
+
+def _run_worker(kind: str, n: int, epochs: int, precision: str, data_dir: str, evaluate: bool = False) -> dict:
+    proc = subprocess.run([sys.executable, __file__, "--worker",
+                           f"{kind}:{n}:{epochs}:{precision}:{'evaluate' if evaluate else 'time'}:{data_dir}"],
+                          capture_output=True, text=True, check=False, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    if proc.returncode != 0:
+        raise RuntimeError(f"fit worker failed ({kind}, {n} rows):\n{proc.stderr[-3000:]}")
+    rec = json.loads(proc.stdout.strip().splitlines()[-1])
+    rec["load_average_1min"] = os.getloadavg()[0]
+    return rec
+
+
+def section_budget(rows: int, epochs: int, data_dir: str) -> dict:
+    """One fit of ``rows`` jittered adult rows for ``epochs`` epochs: the validation check's
+    score at each epoch against the steps and seconds it took, and the kept generator's figures."""
+    from tabgan.training.loop import AUTO_STEPS
+
+    rec = _run_worker("adult", rows, epochs, "float32", data_dir, evaluate=True)
+    for point in rec["checks"]:
+        point["steps"] = point["epoch"] * rec["steps_per_epoch"]
+    print(f"  adult {rows:,} rows, {epochs} epochs: " + ", ".join(
+        f"{p['steps']} steps {p['score']:.4f} ({p['seconds']:.0f} s)" for p in rec["checks"]), file=sys.stderr, flush=True)
+    return {**rec, "auto_steps": AUTO_STEPS}
 
 
 def section_scale(rows_list, wide_rows: int, epochs: int, data_dir: str) -> dict:
@@ -399,13 +463,7 @@ def section_scale(rows_list, wide_rows: int, epochs: int, data_dir: str) -> dict
     specs = [("adult", n, "float32") for n in rows_list] + [("wide", wide_rows, "float32"),
                                                             ("wide", wide_rows, "bfloat16")]
     for kind, n, precision in specs:
-        proc = subprocess.run([sys.executable, __file__, "--worker", f"{kind}:{n}:{epochs}:{precision}:{data_dir}"],
-                              capture_output=True, text=True, check=False,
-                              env={**os.environ, "OMP_NUM_THREADS": "1"})
-        if proc.returncode != 0:
-            raise RuntimeError(f"scale worker failed ({kind}, {n} rows):\n{proc.stderr[-3000:]}")
-        rec = json.loads(proc.stdout.strip().splitlines()[-1])
-        rec["load_average_1min"] = os.getloadavg()[0]
+        rec = _run_worker(kind, n, epochs, precision, data_dir)
         runs.append(rec)
         print(f"  {kind} {n:,} rows ({precision}): fit {rec['fit_s']:.0f} s, epoch {rec['epoch_s'][-1]:.1f} s "
               f"({rec['step_ms']:.0f} ms/step), peak RSS {rec['peak_rss_mb']:.0f} MiB", file=sys.stderr, flush=True)
@@ -435,7 +493,9 @@ def summary_table(res: dict) -> str:
                 f"detection | {f['quality']:.3f} / {f['column_shapes']:.3f} / {f['pair_trends']:.3f} / "
                 f"{f['tstr_auc']:.3f} / {f['detection']:.3f}, fit {r['fit_s']:.0f} s | CTGAN-300 "
                 f"0.871 / 0.878 / 0.864 / 0.880 / 0.996, fit {q['ctgan300_estimated_s']:.0f} s (estimated) | "
-                f"{r['fit_ratio_to_ctgan300']:.3f} of the fit time | every figure, <= 0.1 | "
+                f"{r['fit_ratio_to_ctgan300']:.3f} of the fit time"
+                + (f" ({r['fit_cpu_ratio_to_ctgan300']:.3f} of its CPU time)" if "fit_cpu_ratio_to_ctgan300" in r else "")
+                + " | every figure, <= 0.1 | "
                 f"{'yes' if r['all_beat'] and r['fit_ratio_to_ctgan300'] <= 0.1 else 'no'} |")
     e = res.get("encoders")
     if e:
@@ -470,6 +530,13 @@ def summary_table(res: dict) -> str:
                 + (f"epoch time / rows {growth:.2f} of linear" if growth is not None else "")
                 + " | < 4 GiB at 1M, linear | "
                 + ("yes" if r["peak_rss_mb"] < 4096 and (growth is None or growth <= 1.15) else "no") + " |")
+    b = res.get("budget")
+    if b:
+        curve = ", ".join(f"{p['steps']:,}: {p['score']:.3f} ({p['seconds'] / 60:.0f} min)" for p in b["checks"])
+        f = b["figures"]
+        lines.append(f"| 4. step budget, adult {b['rows']:,} rows: validation score by steps (time) | {curve}; kept "
+                     f"generator quality / pairs / TSTR / detection {f['quality']:.3f} / {f['pair_trends']:.3f} / "
+                     f"{f['tstr_auc']:.3f} / {f['detection']:.3f} | – | | a curve | shown |")
     return "\n".join(lines)
 
 
@@ -514,8 +581,11 @@ def main(argv=None) -> int:
             section = section_sampling(train, meta, 100_000 if quick else 1_000_000)
         elif name == "sample_to":
             section = section_sample_to(args.sample_to_rows or (500_000 if quick else 10_000_000))
-        else:
+        elif name == "scale":
             section = section_scale(scale_rows, 20_000 if quick else 200_000, args.scale_epochs, data_dir)
+        else:
+            section = section_budget(args.budget_rows or (20_000 if quick else 1_000_000),
+                                     args.budget_epochs or (2 if quick else 5), data_dir)
         load["end"] = os.getloadavg()
         section.update(section_s=time.perf_counter() - t, load_average=load,
                        measured=_common.machine_info()["date"], commit=_common.machine_info()["tabgan_commit"])
