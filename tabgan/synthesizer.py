@@ -67,7 +67,7 @@ class Synthesizer(BaseEstimator):
     ----------
     epochs : int or None
         Passes over the table. ``None`` picks about 6,400 generator steps, bounded to
-        [10, 1000] epochs (123 epochs on adult's 26k rows, 1,000 on a 344-row table): small
+        [3, 1000] epochs (123 epochs on adult's 26k rows, 1,000 on a 344-row table): small
         tables need many passes, large ones fewer. Under differential privacy ``None`` is 12
         epochs (every step spends budget; see ``DP_DEFAULTS``).
 

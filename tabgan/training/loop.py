@@ -21,9 +21,12 @@ from .callbacks import Callback, EpochRecord
 __all__ = ["TrainingState", "discriminator_step", "generator_step", "train", "resolve_epochs", "widest_condition"]
 
 #: Without an explicit ``epochs``, training runs about this many generator steps (bounded to
-#: [MIN_EPOCHS, MAX_EPOCHS] epochs): small tables get many passes, large ones fewer.
+#: [MIN_EPOCHS, MAX_EPOCHS] epochs): small tables get many passes, large ones fewer. The floor
+#: of 3 passes governs above about 1.07M rows (batch 500); a 1M-row table gets 3 epochs (6,000
+#: steps), where its figures matched adult's at the defaults (``benchmarks/speed.py --sections
+#: budget``; the former floor of 10 epochs spent 20,000 steps there).
 AUTO_STEPS = 6400
-MIN_EPOCHS = 10
+MIN_EPOCHS = 3
 MAX_EPOCHS = 1000
 
 

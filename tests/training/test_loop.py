@@ -20,6 +20,9 @@ def test_resolve_epochs_takes_the_parameter_or_about_auto_steps():
     assert resolve_epochs(1000, 100, None) == (round(AUTO_STEPS / 10), 10)
     assert resolve_epochs(50, 100, None) == (MAX_EPOCHS, 1)  # fewer rows than a batch: one step
     assert resolve_epochs(10_000_000, 500, None)[0] == MIN_EPOCHS
+    # A 1M-row table spends about the budget of any other table, not the floor's multiple of it.
+    epochs, per_epoch = resolve_epochs(1_000_000, 500, None)
+    assert abs(epochs * per_epoch - AUTO_STEPS) / AUTO_STEPS < 0.1
 
 
 def test_critic_step_moves_the_critic_only_and_hands_its_fakes_to_the_generator_step(make_state):
