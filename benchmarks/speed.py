@@ -185,8 +185,9 @@ class _CheckLog(logging.Handler):
                                 "seconds": round(time.perf_counter() - self.start, 2)})
 
 
-def section_quality(train, holdout, meta, budgets, timing_epochs: int) -> dict:
-    """Target 1: CTGAN-300's estimated fit time, and tabgan's figures for short budgets."""
+def section_quality(train, holdout, meta, budgets, timing_epochs: int, partial=None) -> dict:
+    """Target 1: CTGAN-300's estimated fit time, and tabgan's figures for short budgets;
+    ``partial(section)`` is called after every budget (so that a stopped run keeps them)."""
     from tabgan import Synthesizer
     from tabgan.evaluation import metrics
 
@@ -228,6 +229,9 @@ def section_quality(train, holdout, meta, budgets, timing_epochs: int) -> dict:
                "ml_efficacy": ml, "beats_ctgan300": beats, "all_beat": all(beats.values()),
                "checks": log.points}
         runs.append(run)
+        if partial is not None:
+            partial({"ctgan": ct, "ctgan300_estimated_s": ctgan_s, "ctgan300_figures": CTGAN300, "tabgan": runs,
+                     "target_met": False, "partial": True})
         print(f"  tabgan {epochs} epochs ({precision}): fit {fit_s:.0f} s ({fit_s / ctgan_s:.3f} of CTGAN-300; "
               f"CPU {run['fit_cpu_ratio_to_ctgan300']:.3f}), "
               + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()), file=sys.stderr, flush=True)
@@ -574,7 +578,11 @@ def main(argv=None) -> int:
         load = {"start": os.getloadavg()}
         t = time.perf_counter()
         if name == "quality":
-            section = section_quality(train, holdout, meta, budgets, 1 if quick else 2)
+            def partial(section, name=name):
+                res[name] = {**section, "load_average": {"start": load["start"], "end": os.getloadavg()}}
+                _common.write_json(out, res)
+
+            section = section_quality(train, holdout, meta, budgets, 1 if quick else 2, partial)
         elif name == "encoders":
             section = section_encoders(train, meta)
         elif name == "sampling":
