@@ -399,7 +399,7 @@ class Synthesizer(BaseEstimator):
         sampler = strategy.sampler(cond_probs, codes[:, torch.as_tensor(layout.conditioned)], device,
                                    _target_index(schema, layout))
         state = self._training_state(strategy, layout, sampler, torch.as_tensor(encoded.floats, device=device), codes,
-                                     plan, device, seeds)
+                                     plan, device, seeds, encoded.level_probs)
         history, callbacks = self._callbacks(announcer, self.verbose and strategy.main)
         decay = float(self.setting("generator_average"))
         if decay > 0:
@@ -507,13 +507,17 @@ class Synthesizer(BaseEstimator):
                                      n_check)
 
     def _training_state(self, strategy: Training, layout, sampler, floats, codes, plan: Schedule, device,
-                        seeds: dict) -> TrainingState:
-        """Networks initialised from the ``init`` seed, the critic as the strategy wraps it,
-        optimisers, and the state the training loop runs on."""
+                        seeds: dict, level_probs: list) -> TrainingState:
+        """Networks initialised from the ``init`` seed (a wide span's mixture components at its
+        level frequencies ``level_probs``), the critic as the strategy wraps it, optimisers, and
+        the state the training loop runs on."""
         generator, discriminator, head = self._build_networks(layout, sampler.cond_width, plan.pac, device)
         init_gen = torch_generator(seeds["init"], device)
         init_parameters(generator, init_gen)
         init_parameters(discriminator, init_gen)
+        if layout.wide_spans:
+            wide = (layout.discrete & ~layout.conditioned)[layout.discrete]
+            generator.init_levels([p for p, w in zip(level_probs, wide) if w])
         train_gen = torch_generator(seeds["train"], device)
         discriminator.use_generator(train_gen)
         critic, opt_d = strategy.wrap_critic(discriminator, device, seeds)
@@ -558,10 +562,12 @@ class Synthesizer(BaseEstimator):
             "processes": int(processes),
         }
 
-    def _build_networks(self, layout, cond_width: int, pac: int, device):
+    def _build_networks(self, layout, cond_width: int, pac: int, device, wide_head: str = "mixture"):
+        """Generator, critic and output head; ``wide_head`` is the generator's head for wide
+        spans ("factor": models saved before the mixture head)."""
         wide = layout.wide_spans
         generator = Generator(int(self.embedding_dim) + cond_width, tuple(self.setting("generator_dims")), layout.width,
-                              wide)
+                              wide, head=wide_head)
         discriminator = Discriminator(layout.width + cond_width, tuple(self.setting("discriminator_dims")), pac,
                                       wide=wide)
         head = OutputHead(torch.as_tensor(layout.float_positions, device=device), layout.code_offsets.tolist(),
@@ -809,14 +815,16 @@ class Synthesizer(BaseEstimator):
             transformer = TableTransformer.from_state(schema, meta["transformer"])
             level_probs = [np.asarray(p, dtype=np.float64) for p in meta["level_probs"]]
             layout = transformer.layout_
-            if layout.wide_spans and "expand.0.weight" not in states["generator"]:
+            factor = "expand.0.weight" in states["generator"]  # saved before the mixture head
+            if layout.wide_spans and not factor and "levels.0" not in states["generator"]:
                 raise ModelFileError(
                     f"{path} was written by a tabgan from before categorical columns with more than {WIDE_LEVELS} "
                     "levels got their low-rank layers; refit the model with this version.")
             sampler = ConditionalSampler(layout.of_conditioned(level_probs), dev, target=_target_index(schema, layout))
             deps = meta.get("dependencies")  # absent in files from before dependency rules
             dependencies = None if deps is None else Dependencies.from_state(deps, layout.code_widths)
-            generator, _, head = model._build_networks(layout, sampler.cond_width, int(model.pac), dev)
+            generator, _, head = model._build_networks(layout, sampler.cond_width, int(model.pac), dev,
+                                                       "factor" if factor else "mixture")
             generator.load_state_dict(states["generator"])
             cal = meta.get("calibration")
             calibration = None if cal is None else Calibration.from_state(cal)

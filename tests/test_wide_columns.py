@@ -1,7 +1,9 @@
 """Categorical columns with more levels than WIDE_LEVELS (tail numbers, zip codes).
 
-They are generated like any other column, but are not conditioned on, and the networks see
-them through a rank-WIDE_RANK factor: the fit of a table with thousands of levels stays cheap.
+They are generated like any other column, but are not conditioned on; the generator's head for
+them is a mixture of WIDE_COMPONENTS distributions over the levels and the critic sees them
+through a rank-WIDE_RANK projection, and training never expands them to full width: the fit of
+a table with thousands of levels stays cheap.
 """
 
 import numpy as np
@@ -11,7 +13,9 @@ import torch
 
 from tabgan import Synthesizer
 from tabgan.exceptions import ConditionError
-from tabgan.nn.modules import WIDE_RANK, Discriminator, Generator
+from tabgan.nn.losses import gradient_penalty, projected_gradient_penalty
+from tabgan.nn.modules import WIDE_COMPONENTS, WIDE_RANK, Discriminator, Generator
+from tabgan.nn.wide import relaxed_mixture_sample
 from tabgan.transformers.base import WIDE_LEVELS
 
 N = 3000
@@ -52,9 +56,9 @@ def test_wide_column_is_generated_but_not_in_the_condition_vector(wide_model, wi
     assert abs(share - real_share) < 0.08
 
 
-def test_networks_see_a_wide_span_through_a_low_rank_factor(wide_model):
+def test_networks_see_a_wide_span_through_a_mixture_and_a_projection(wide_model):
     gen, disc = wide_model.generator_, wide_model.discriminator_
-    assert gen.expand[0].in_features == WIDE_RANK and gen.expand[0].out_features == N_IDS
+    assert tuple(gen.levels[0].shape) == (WIDE_COMPONENTS, N_IDS)
     assert disc.project[0].in_features == N_IDS and disc.project[0].out_features == WIDE_RANK
     # The first layer sees the projection, not the levels.
     width = wide_model.transformer_.layout_.width + wide_model.sampler_.cond_width
@@ -65,18 +69,78 @@ def test_generator_places_each_span_at_its_offset():
     torch.manual_seed(0)
     wide = ((3, 300), (305, 400))
     gen = Generator(8, (16,), 710, wide).eval()
-    out = gen(torch.randn(5, 8))
-    assert out.shape == (5, 710)
-    assert gen.net(torch.zeros(2, 8)).shape[1] == 710 - 700 + 2 * WIDE_RANK  # narrow units + two factors
     x = torch.randn(257, 8)
     logits = gen(x)
+    assert logits.shape == (257, 710)
+    assert gen.net(torch.zeros(2, 8)).shape[1] == 710 - 700 + 2 * WIDE_COMPONENTS  # narrow units + mixture weights
+    narrow, log_weights, log_levels = gen.split(x)
     for k, (off, w) in enumerate(wide):
-        block = logits[:, off:off + w] - gen.expand[k].bias
-        assert torch.linalg.matrix_rank(block.detach(), rtol=1e-4) <= WIDE_RANK
-    narrow = gen.net(x)
+        # A wide span's raw outputs are the log-probabilities of its levels under the row's mixture.
+        probs = log_weights[k].exp() @ log_levels[k].exp()
+        torch.testing.assert_close(logits[:, off:off + w], probs.log())
+        torch.testing.assert_close(probs.sum(dim=1), torch.ones(257))
     torch.testing.assert_close(logits[:, :3], narrow[:, :3])
     torch.testing.assert_close(logits[:, 303:305], narrow[:, 3:5])
     torch.testing.assert_close(logits[:, 705:], narrow[:, 5:10])
+
+
+def test_factor_head_of_older_models_still_places_each_span():
+    torch.manual_seed(0)
+    gen = Generator(8, (16,), 710, ((3, 300), (305, 400)), head="factor").eval()
+    x = torch.randn(257, 8)
+    block = gen(x)[:, 3:303] - gen.expand[0].bias
+    assert torch.linalg.matrix_rank(block.detach(), rtol=1e-4) <= WIDE_RANK
+
+
+def test_relaxed_samples_of_a_wide_span_follow_its_mixture():
+    gen = torch.Generator().manual_seed(0)
+    n, levels = 20000, 50
+    log_weights = torch.log_softmax(torch.tensor([[0.5, -1.0, 2.0, 0.0]]), dim=1).expand(n, 4)
+    log_levels = torch.log_softmax(torch.randn(4, levels, generator=gen) * 2, dim=1)
+    probs = (log_weights[:1].exp() @ log_levels.exp())[0]
+    index, weight = relaxed_mixture_sample(log_weights, log_levels, 0.2, gen)
+    torch.testing.assert_close(weight.sum(dim=1), torch.ones(n))
+    # The level a sample weighs most is drawn from the mixture (Gumbel-max), ...
+    top = index.gather(1, weight.argmax(dim=1, keepdim=True)).squeeze(1)
+    assert (torch.bincount(top, minlength=levels) / n - probs).abs().max() < 0.01
+    # ... and the sample's mean is the full Gumbel-softmax's, over every level.
+    u = torch.rand(n, levels, generator=gen)
+    full = torch.softmax((probs.log() - torch.log(-torch.log(u))) / 0.2, dim=1).mean(dim=0)
+    mine = torch.zeros(n, levels).scatter_add_(1, index, weight).mean(dim=0)
+    assert (full - mine).abs().max() < 0.01
+
+
+def _expanded(disc, narrow, levels):
+    """Rows at full width from narrow inputs and each wide span's codes or (index, weight)."""
+    rows = narrow.shape[0]
+    x = torch.zeros(rows, sum(stop - start for start, stop, _ in disc._segments))
+    pos = 0
+    for start, stop, k in disc._segments:
+        if k is None:
+            x[:, start:stop] = narrow[:, pos:pos + stop - start]
+            pos += stop - start
+        elif isinstance(levels[k], torch.Tensor):
+            x[torch.arange(rows), start + levels[k]] = 1.0
+        else:
+            x[:, start:stop].scatter_add_(1, *levels[k])
+    return x
+
+
+def test_critic_and_penalty_on_level_codes_equal_those_at_full_width():
+    torch.manual_seed(0)
+    disc = Discriminator(720, (16, 16), pac=2, dropout=0.0, wide=((3, 300), (305, 400)))
+    real = (torch.randn(8, 20), [torch.randint(0, 300, (8,)), torch.randint(0, 400, (8,))])
+    fake = (torch.randn(8, 20), [(torch.randint(0, w, (8, 5)), torch.softmax(torch.randn(8, 5), dim=1))
+                                 for w in (300, 400)])
+    full_real, full_fake = _expanded(disc, *real), _expanded(disc, *fake)
+    torch.testing.assert_close(disc.score(disc.embed(*real)), disc(full_real))
+    torch.testing.assert_close(disc.score(disc.embed(*fake)), disc(full_fake))
+    expected = gradient_penalty(disc, full_real, full_fake, 2, torch.Generator().manual_seed(1), 10.0, 0.5)
+    penalty = projected_gradient_penalty(disc, real, fake, 2, torch.Generator().manual_seed(1), 10.0, 0.5)
+    torch.testing.assert_close(penalty, expected)
+    params = [p for p in disc.parameters()][:-1]  # the last bias has no gradient in a penalty
+    for a, b in zip(torch.autograd.grad(expected, params), torch.autograd.grad(penalty, params)):
+        torch.testing.assert_close(a, b, rtol=1e-3, atol=1e-5)
 
 
 def test_discriminator_sees_a_wide_span_only_through_its_projection():

@@ -7,7 +7,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-__all__ = ["critic_loss", "generator_adversarial_loss", "gradient_penalty", "condition_loss"]
+__all__ = ["critic_loss", "generator_adversarial_loss", "gradient_penalty", "projected_gradient_penalty",
+           "condition_loss"]
 
 
 def critic_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
@@ -39,6 +40,42 @@ def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, pac: int,
     grads = torch.autograd.grad(scores.sum(), mixed, create_graph=True)[0]
     grads = grads.reshape(-1, pac * real.shape[1])
     return weight * ((grads.norm(2, dim=1) - 1) ** 2).mean()
+
+
+def projected_gradient_penalty(critic, real: tuple, fake: tuple, pac: int, generator: torch.Generator | None = None,
+                               weight: float = 10.0, share: float = 1.0) -> torch.Tensor:
+    """:func:`gradient_penalty` of a critic with wide spans (a ``Discriminator`` with
+    ``project`` layers), on rows given as ``(narrow, levels)`` (see ``Discriminator.embed``)
+    instead of at full width; the same penalty.
+
+    The critic sees a wide span ``x_k`` only through its projection ``P_k x_k``, so on the
+    interpolates that projection is the interpolate of the projections, and the gradient with
+    respect to ``x_k`` is ``P_k^T g_k`` (``g_k``: the gradient with respect to the projection),
+    whose squared norm is ``g_k^T (P_k P_k^T) g_k``: a (rank x rank) product instead of one as
+    wide as the span.
+    """
+    (real_narrow, real_levels), (fake_narrow, fake_levels) = real, fake
+    groups = real_narrow.shape[0] // pac
+    keep = max(1, math.ceil(groups * share)) * pac
+    n = keep // pac
+    alpha = torch.rand(n, 1, 1, device=real_narrow.device, generator=generator)
+    alpha = alpha.expand(n, pac, 1).reshape(-1, 1)
+
+    def head(levels):
+        return levels[:keep] if isinstance(levels, torch.Tensor) else (levels[0][:keep], levels[1][:keep])
+
+    narrow = (alpha * real_narrow[:keep] + (1 - alpha) * fake_narrow[:keep]).requires_grad_(True)
+    projected = [alpha * critic.project_levels(k, head(r)) + (1 - alpha) * critic.project_levels(k, head(f))
+                 for k, (r, f) in enumerate(zip(real_levels, fake_levels))]
+    scores = critic.score(critic.assemble(narrow, projected)).float()
+    grads = torch.autograd.grad(scores.sum(), [narrow, *projected], create_graph=True)
+    squared = grads[0].float().pow(2).sum(dim=1)
+    for k, g in enumerate(grads[1:]):
+        w = critic.project[k].weight.float()
+        g = g.float()
+        squared = squared + ((g @ (w @ w.t())) * g).sum(dim=1)
+    norms = squared.reshape(-1, pac).sum(dim=1).clamp_min(1e-12).sqrt()
+    return weight * ((norms - 1) ** 2).mean()
 
 
 def condition_loss(raw: torch.Tensor, col: torch.Tensor, level: torch.Tensor, span_offsets: torch.Tensor,

@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["Generator", "Discriminator", "OutputHead", "WIDE_RANK", "init_parameters"]
+__all__ = ["Generator", "Discriminator", "OutputHead", "WIDE_RANK", "WIDE_COMPONENTS", "init_parameters"]
 
 
 class Residual(nn.Module):
@@ -27,9 +28,12 @@ class Residual(nn.Module):
         return torch.cat([torch.relu(self.bn(self.fc(x))), x], dim=1)
 
 
-#: Width of the low-rank factor through which the networks see a wide span (one with more
-#: levels than ``tabgan.transformers.base.WIDE_LEVELS``).
+#: Width of the projection through which the critic sees a wide span (one with more levels than
+#: ``tabgan.transformers.base.WIDE_LEVELS``).
 WIDE_RANK = 64
+#: Mixture components of the generator's head for a wide span: each row's distribution over the
+#: span's levels is a mixture of this many distributions over the levels shared by all rows.
+WIDE_COMPONENTS = 64
 
 
 def _segments(width: int, wide: tuple) -> list[tuple[int, int, int | None]]:
@@ -50,24 +54,56 @@ def _segments(width: int, wide: tuple) -> list[tuple[int, int, int | None]]:
 class Generator(nn.Module):
     """Maps noise (B, embedding_dim) + conditional vector (B, cond_dim) to raw outputs (B, data_dim).
 
-    The logits of each wide span (``wide``: ``(offset, width)`` pairs) come through a rank
-    ``WIDE_RANK`` factor, hidden -> 64 -> levels, instead of a full hidden -> levels layer.
+    A wide span (``wide``: ``(offset, width)`` pairs) gets a mixture head: its levels'
+    probabilities are ``softmax(a) @ softmax(L)``, where ``a`` (B, ``WIDE_COMPONENTS``) comes
+    from the last layer and ``L`` (``WIDE_COMPONENTS``, levels) is a parameter (``levels[k]``), and
+    its raw outputs are their logarithms. Training draws a span's relaxed samples from the
+    mixture without computing every level of every row (:mod:`tabgan.nn.wide`), which a
+    log-linear head (``head="factor"``: logits through a rank ``WIDE_RANK`` factor, hidden -> 64
+    -> levels; models saved before the mixture head) cannot do.
     """
 
-    def __init__(self, in_dim: int, hidden: tuple[int, ...], data_dim: int, wide: tuple = ()):
+    def __init__(self, in_dim: int, hidden: tuple[int, ...], data_dim: int, wide: tuple = (),
+                 head: str = "mixture"):
         super().__init__()
+        if head not in ("mixture", "factor"):
+            raise ValueError(f"head must be 'mixture' or 'factor', got {head!r}")
         layers = []
         dim = in_dim
         for h in hidden:
             layers.append(Residual(dim, h))
             dim += h
         self.wide = tuple((int(o), int(w)) for o, w in wide)
+        self.head = head
         self.n_narrow = data_dim - sum(w for _, w in self.wide)
-        layers.append(nn.Linear(dim, self.n_narrow + WIDE_RANK * len(self.wide)))
+        self.per_span = WIDE_COMPONENTS if head == "mixture" else WIDE_RANK
+        layers.append(nn.Linear(dim, self.n_narrow + self.per_span * len(self.wide)))
         self.net = nn.Sequential(*layers)
         if self.wide:
-            self.expand = nn.ModuleList([nn.Linear(WIDE_RANK, w) for _, w in self.wide])
+            if head == "mixture":
+                self.levels = nn.ParameterList([nn.Parameter(torch.zeros(WIDE_COMPONENTS, w)) for _, w in self.wide])
+            else:
+                self.expand = nn.ModuleList([nn.Linear(WIDE_RANK, w) for _, w in self.wide])
             self._segments = _segments(data_dim, self.wide)
+
+    @torch.no_grad()
+    def init_levels(self, probs: list) -> None:
+        """Start every mixture component of wide span ``k`` at ``probs[k]`` (the level
+        frequencies, smoothed so that no level starts impossible), so the generated marginal of
+        a wide column is right from the first step."""
+        for param, p in zip(self.levels, probs):
+            p = torch.as_tensor(p, dtype=param.dtype, device=param.device)
+            param.copy_(torch.log(p / p.sum() + 0.1 / p.numel()).expand_as(param))
+
+    def split(self, x: torch.Tensor) -> tuple[torch.Tensor, list, list]:
+        """The narrow spans' raw outputs (B, data_dim - wide levels), in order without the wide
+        spans, and per wide span (mixture head) the log mixture weights (B, ``WIDE_COMPONENTS``)
+        and the components' log-probabilities (``WIDE_COMPONENTS``, levels)."""
+        h = self.net(x)
+        first = self.n_narrow
+        weights = [torch.log_softmax(h[:, first + k * self.per_span:first + (k + 1) * self.per_span].float(), dim=1)
+                   for k in range(len(self.wide))]
+        return h[:, :first], weights, [torch.log_softmax(L, dim=1) for L in self.levels]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.net(x)
@@ -78,9 +114,14 @@ class Generator(nn.Module):
             if k is None:
                 parts.append(h[:, narrow_pos:narrow_pos + stop - start])
                 narrow_pos += stop - start
+                continue
+            factor = h[:, self.n_narrow + k * self.per_span:self.n_narrow + (k + 1) * self.per_span]
+            if self.head == "factor":
+                parts.append(self.expand[k](factor))
             else:
-                first = self.n_narrow + k * WIDE_RANK
-                parts.append(self.expand[k](h[:, first:first + WIDE_RANK]))
+                probs = torch.softmax(factor.float(), dim=1) @ torch.softmax(self.levels[k], dim=1)
+                # The floor keeps the logarithm's gradient finite where a product underflows.
+                parts.append(torch.log(probs.clamp_min(1e-30)).to(h.dtype))
         return torch.cat(parts, dim=1)
 
 
@@ -133,7 +174,41 @@ class Discriminator(nn.Module):
         if self.wide:
             x = torch.cat([x[:, start:stop] if k is None else self.project[k](x[:, start:stop])
                            for start, stop, k in self._segments], dim=1)
-        return self.net(x.reshape(-1, x.shape[1] * self.pac))
+        return self.score(x)
+
+    # The same critic on rows whose wide spans are given by their levels, not at full width
+    # (training, see tabgan.training.loop): equal to forward() on the expanded rows.
+    def score(self, rows: torch.Tensor) -> torch.Tensor:
+        """Scores of rows whose wide spans are already projected (B, per-row input of ``net``)."""
+        return self.net(rows.reshape(-1, rows.shape[1] * self.pac))
+
+    def project_levels(self, k: int, levels) -> torch.Tensor:
+        """Wide span ``k``'s projection (B, ``WIDE_RANK``) of rows given by level codes (B,), or
+        by ``(index, weight)`` (B, D) each: the levels a row puts weight on and those weights
+        (the rest of the row's span is 0). A lookup of the projection's columns, where the
+        one-hot or relaxed row at full width would cost a (B, levels) product."""
+        columns = self.project[k].weight.t().contiguous()  # (levels, WIDE_RANK): rows gathered contiguously
+        if isinstance(levels, torch.Tensor):
+            return F.embedding(levels, columns)
+        index, weight = levels
+        return (weight.unsqueeze(2).to(columns.dtype) * F.embedding(index, columns)).sum(dim=1)
+
+    def assemble(self, narrow: torch.Tensor, projected: list) -> torch.Tensor:
+        """Per-row input of ``net`` from the narrow inputs (B, in_dim - wide levels), in order
+        without the wide spans, and each wide span's projection (B, ``WIDE_RANK``)."""
+        parts, pos = [], 0
+        for start, stop, k in self._segments:
+            if k is None:
+                parts.append(narrow[:, pos:pos + stop - start])
+                pos += stop - start
+            else:
+                parts.append(projected[k].to(narrow.dtype))
+        return torch.cat(parts, dim=1)
+
+    def embed(self, narrow: torch.Tensor, levels: list) -> torch.Tensor:
+        """:meth:`assemble` of the narrow inputs and the projections of ``levels`` (one entry per
+        wide span, as :meth:`project_levels` takes)."""
+        return self.assemble(narrow, [self.project_levels(k, x) for k, x in enumerate(levels)])
 
 
 class OutputHead:

@@ -7,13 +7,16 @@ compact form (floats + level codes) and batches are drawn there.
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
-from ..nn.losses import condition_loss, critic_loss, generator_adversarial_loss, gradient_penalty
+from ..nn.losses import (condition_loss, critic_loss, generator_adversarial_loss, gradient_penalty,
+                         projected_gradient_penalty)
 from ..nn.modules import Discriminator, Generator, OutputHead
+from ..nn.wide import relaxed_mixture_sample
 from ..nn.precision import autocast
 from ..sampling import ConditionalSampler, expand_codes
 from .callbacks import Callback, EpochRecord
@@ -109,7 +112,11 @@ def discriminator_step(state: TrainingState) -> torch.Tensor:
     The fake batch is generated with its graph kept and handed to the next
     :func:`generator_step`, which then needs no generator forward pass of its own (as in the
     DCGAN reference loop): the generator's forward pass is the largest cost of a step.
+    A table with wide spans takes :func:`wide_discriminator_step`.
     """
+    plan = wide_plan(state)
+    if plan is not None:
+        return wide_discriminator_step(state, plan)
     cond, col, level, rows = draw_conditions(state, state.batch_size)
     real = real_batch(state, rows)
     with autocast(state.device, state.autocast_dtype):
@@ -140,7 +147,11 @@ def widest_condition(state: TrainingState) -> int:
 
 
 def generator_step(state: TrainingState) -> torch.Tensor:
-    """One generator update: fool the critic and honour the condition vector."""
+    """One generator update: fool the critic and honour the condition vector (a table with
+    wide spans: :func:`wide_generator_step`)."""
+    plan = wide_plan(state)
+    if plan is not None:
+        return wide_generator_step(state, plan)
     pending = state.extra.pop("pending", None)
     if pending is not None:
         cond, col, level, raw, fake = pending
@@ -148,17 +159,8 @@ def generator_step(state: TrainingState) -> torch.Tensor:
         cond, col, level, _ = draw_conditions(state, state.batch_size)
         with autocast(state.device, state.autocast_dtype):
             raw, fake = generate(state, cond)
-    # The critic's own weight gradients are not needed here (its step clears them anyway):
-    # freezing it spares their computation in the backward pass.
-    critic_params = [p for p in state.discriminator.parameters() if p.requires_grad]
-    for p in critic_params:
-        p.requires_grad_(False)
-    try:
-        with autocast(state.device, state.autocast_dtype):
-            scores = state.discriminator(torch.cat([fake, cond], dim=1)).float()
-    finally:
-        for p in critic_params:
-            p.requires_grad_(True)
+    with _frozen(state.discriminator), autocast(state.device, state.autocast_dtype):
+        scores = state.discriminator(torch.cat([fake, cond], dim=1)).float()
     loss = generator_adversarial_loss(scores)
     if col is not None:
         loss = loss + condition_loss(raw, col, level, state.cond_span_offsets, state.cond_span_widths,
@@ -168,6 +170,136 @@ def generator_step(state: TrainingState) -> torch.Tensor:
     state.opt_g.step()
     # Left on the device: converting here would force a host-device sync every step on CUDA;
     # train() converts the epoch's sum once.
+    return loss.detach()
+
+
+@contextmanager
+def _frozen(critic):
+    """The critic's own weight gradients are not needed in a generator step (its step clears
+    them anyway): freezing it spares their computation in the backward pass."""
+    params = [p for p in critic.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
+
+
+# --------------------------------------------------------------------------- wide spans
+@dataclass
+class WidePlan:
+    """Where the narrow and wide parts of a table with wide spans sit, for the steps that never
+    expand a wide span to full width.
+
+    ``narrow`` coordinates are the expanded vector's without the wide spans' units.
+    """
+
+    narrow_codes: torch.Tensor       # code columns of the narrow softmax spans
+    wide_codes: list                 # code column of each wide span
+    float_positions: torch.Tensor    # tanh units, in narrow coordinates
+    code_offsets: torch.Tensor       # the narrow softmax spans' offsets, in narrow coordinates
+    cond_span_offsets: torch.Tensor  # the conditioned spans' offsets, in narrow coordinates
+    width: int                       # narrow units
+    head: OutputHead                 # activations of the narrow units
+
+
+def wide_plan(state: TrainingState) -> WidePlan | None:
+    """The plan of :func:`wide_discriminator_step` when the state's networks are the bare
+    modules with a mixture head for wide spans, else None: then the steps expand every span
+    (a table without wide spans; a model whose networks are wrapped, data-parallel or under
+    differential privacy; the factor head of old models)."""
+    gen, critic = state.generator, state.discriminator
+    if not (type(gen) is Generator and gen.wide and gen.head == "mixture" and type(critic) is Discriminator
+            and critic.wide == gen.wide):
+        return None
+    if "wide_plan" not in state.extra:
+        head = state.head
+        wide_off = np.asarray([o for o, _ in gen.wide])
+        wide_w = np.asarray([w for _, w in gen.wide])
+
+        def narrow(pos):  # expanded index -> narrow index: minus the wide units before it
+            pos = np.asarray(pos, dtype=np.int64)
+            return pos - ((wide_off[None, :] < pos[:, None]) * wide_w[None, :]).sum(axis=1)
+
+        offsets = np.asarray(head.code_offsets, dtype=np.int64)
+        is_wide = np.isin(offsets, wide_off)
+        widths = np.asarray(head.code_widths, dtype=np.int64)
+        floats = narrow(head.float_positions.cpu().numpy())
+        device = state.device
+        state.extra["wide_plan"] = WidePlan(
+            narrow_codes=torch.as_tensor(np.flatnonzero(~is_wide), device=device),
+            wide_codes=[int(np.flatnonzero(offsets == o)[0]) for o in wide_off],
+            float_positions=torch.as_tensor(floats, device=device),
+            code_offsets=torch.as_tensor(narrow(offsets[~is_wide]), device=device),
+            cond_span_offsets=torch.as_tensor(narrow(state.cond_span_offsets.cpu().numpy()), device=device),
+            width=state.width - int(wide_w.sum()),
+            head=OutputHead(torch.as_tensor(floats, device=device), narrow(offsets[~is_wide]).tolist(),
+                            widths[~is_wide].tolist(), head.tau))
+    return state.extra["wide_plan"]
+
+
+def wide_real_batch(state: TrainingState, plan: WidePlan, rows: torch.Tensor) -> tuple[torch.Tensor, list]:
+    """Real rows as the narrow units (B, plan.width) and each wide span's level codes (B,)."""
+    codes = state.codes[rows]
+    narrow = expand_codes(state.floats[rows], codes[:, plan.narrow_codes], plan.float_positions, plan.code_offsets,
+                          plan.width)
+    return narrow, [codes[:, j] for j in plan.wide_codes]
+
+
+def wide_generate(state: TrainingState, plan: WidePlan, cond: torch.Tensor):
+    """Raw narrow outputs, their activated form (B, plan.width), and each wide span's
+    Gumbel-softmax sample as ``(index, weight)`` (:func:`tabgan.nn.wide.relaxed_mixture_sample`)."""
+    raw, log_weights, log_levels = state.generator.split(torch.cat([_noise(state, cond.shape[0]), cond], dim=1))
+    raw = raw.float()
+    wide = [relaxed_mixture_sample(w, lv, plan.head.tau, state.rng) for w, lv in zip(log_weights, log_levels)]
+    return raw, plan.head(raw, state.rng), wide
+
+
+def wide_discriminator_step(state: TrainingState, plan: WidePlan) -> torch.Tensor:
+    """:func:`discriminator_step` of a table with wide spans, which never holds a wide span at
+    full width: the critic projects real rows' levels by a lookup of its projection's columns
+    and fake rows' relaxed samples by the few levels they weigh, and the gradient penalty is
+    taken through the projections (:func:`tabgan.nn.losses.projected_gradient_penalty`)."""
+    cond, col, level, rows = draw_conditions(state, state.batch_size)
+    real_narrow, real_levels = wide_real_batch(state, plan, rows)
+    critic = state.discriminator
+    with autocast(state.device, state.autocast_dtype):
+        raw, fake_narrow, fake_wide = wide_generate(state, plan, cond)
+        state.extra["pending_wide"] = (cond, col, level, raw, fake_narrow, fake_wide)
+        real = (torch.cat([real_narrow, cond], dim=1), real_levels)
+        fake = (torch.cat([fake_narrow.detach(), cond], dim=1), [(i, w.detach()) for i, w in fake_wide])
+        loss = critic_loss(critic.score(critic.embed(*real)).float(), critic.score(critic.embed(*fake)).float())
+        total = loss
+        if state.gp_weight > 0:
+            total = loss + projected_gradient_penalty(critic, real, fake, state.pac, state.rng, state.gp_weight,
+                                                      state.gp_share)
+    state.opt_d.zero_grad(set_to_none=True)
+    total.backward()
+    state.opt_d.step()
+    return loss.detach()
+
+
+def wide_generator_step(state: TrainingState, plan: WidePlan) -> torch.Tensor:
+    """:func:`generator_step` of a table with wide spans (see :func:`wide_discriminator_step`)."""
+    pending = state.extra.pop("pending_wide", None)
+    if pending is not None:
+        cond, col, level, raw, fake_narrow, fake_wide = pending
+    else:
+        cond, col, level, _ = draw_conditions(state, state.batch_size)
+        with autocast(state.device, state.autocast_dtype):
+            raw, fake_narrow, fake_wide = wide_generate(state, plan, cond)
+    critic = state.discriminator
+    with _frozen(critic), autocast(state.device, state.autocast_dtype):
+        scores = critic.score(critic.embed(torch.cat([fake_narrow, cond], dim=1), fake_wide)).float()
+    loss = generator_adversarial_loss(scores)
+    if col is not None:
+        loss = loss + condition_loss(raw, col, level, plan.cond_span_offsets, state.cond_span_widths,
+                                     widest_condition(state))
+    state.opt_g.zero_grad(set_to_none=True)
+    loss.backward()
+    state.opt_g.step()
     return loss.detach()
 
 
