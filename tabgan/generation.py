@@ -19,7 +19,8 @@ from .calibration import Calibration, fit_calibration
 from .dependencies import Dependencies
 from .exceptions import ConditionError
 from .marginals import resample
-from .nn.modules import OutputHead
+from .nn.modules import Generator, OutputHead
+from .nn.wide import NarrowLayout, draw_levels, mixture_levels
 from .nn.precision import autocast
 from .sampling import ConditionalSampler
 from .transformers import TableTransformer
@@ -185,30 +186,87 @@ def generate_chunk(parts: GenerationParts, batch: int, parsed, disc_index, gen, 
     else:
         cond = torch.zeros(batch, 0, device=parts.device)
     noise = torch.randn(batch, parts.embedding_dim, device=parts.device, generator=gen)
+    narrow = _narrow_layout(parts)
     with autocast(parts.device, parts.autocast_dtype):
-        raw = parts.generator(torch.cat([noise, cond], dim=1)).float()
-    # Levels are drawn from the generator's softmax (Gumbel-max), not taken by argmax, so
-    # that the generated marginals keep their spread.
-    u = torch.rand(raw.shape, device=raw.device, generator=gen).clamp_(1e-10, 1 - 1e-10)
-    floats, codes = parts.head.decode(raw - torch.log(-torch.log(u)) * gumbel_mask + level_bias)
+        if narrow is None:
+            raw = parts.generator(torch.cat([noise, cond], dim=1)).float()
+        else:
+            raw, log_weights, log_levels = parts.generator.split(torch.cat([noise, cond], dim=1))
+            raw = raw.float()
+    if narrow is None:
+        # Levels are drawn from the generator's softmax (Gumbel-max), not taken by argmax, so
+        # that the generated marginals keep their spread.
+        u = torch.rand(raw.shape, device=raw.device, generator=gen).clamp_(1e-10, 1 - 1e-10)
+        floats, codes = parts.head.decode(raw - torch.log(-torch.log(u)) * gumbel_mask + level_bias)
+        logits = raw + level_bias
+        span_probs = [(lambda off=off, w=w: torch.softmax(logits[:, off:off + w], dim=1), None)
+                      for off, w in zip(parts.head.code_offsets, parts.head.code_widths)]
+    else:
+        floats, codes, span_probs = _mixture_decode(parts, narrow, raw, log_weights, log_levels, gen, gumbel_mask,
+                                                    level_bias)
     floats, codes, set_rows = floats.cpu().numpy(), codes.cpu().numpy(), {}
     if parts.dependencies is not None:
         codes, set_rows = parts.dependencies.apply_with_mask(codes)
     if not with_probs:
         return floats, codes
-    logits = raw + level_bias
     probs, fixed = [], []
-    for j, (off, w) in enumerate(zip(parts.head.code_offsets, parts.head.code_widths)):
-        p = torch.softmax(logits[:, off:off + w], dim=1)
+    for j, (rows_of, basis) in enumerate(span_probs):
+        # A span's level probabilities per row are rows_of() (B, levels), or rows_of() @ basis
+        # for a wide span's mixture (B, components) @ (components, levels).
+        def summed(p, basis=basis):
+            return p if basis is None else p @ basis
+        p = rows_of()
         if j not in set_rows:
-            probs.append(p.mean(dim=0))
+            probs.append(summed(p.mean(dim=0)))
             fixed.append(None)
             continue
+        w = int(parts.head.code_widths[j])
         rows = torch.as_tensor(set_rows[j], device=p.device)
         done = torch.bincount(torch.as_tensor(codes[set_rows[j], j], device=p.device), minlength=w)
-        probs.append(p[~rows].sum(dim=0) / batch)
+        probs.append(summed(p[~rows].sum(dim=0)) / batch)
         fixed.append(done.to(p.dtype) / batch)
     return floats, codes, probs, fixed
+
+
+def _narrow_layout(parts: GenerationParts):
+    """The layout without the wide spans when the generator has a mixture head for them (they
+    are then drawn without expanding them, see :func:`_mixture_decode`), else None."""
+    gen = parts.generator
+    if not (isinstance(gen, Generator) and gen.wide and gen.head == "mixture"):
+        return None
+    head, layout = parts.head, parts.transformer.layout_
+    return NarrowLayout.of(layout.width, head.float_positions.cpu().numpy(), head.code_offsets, head.code_widths,
+                           gen.wide)
+
+
+def _mixture_decode(parts: GenerationParts, narrow: NarrowLayout, raw, log_weights, log_levels, gen, gumbel_mask,
+                    level_bias):
+    """``floats``, ``codes`` and per softmax span the function and basis of its probabilities
+    (see :func:`generate_chunk`) from the narrow raw outputs and the wide spans' mixtures.
+
+    The narrow spans are decoded as at full width; a wide span's level is drawn from its
+    mixture with ``level_bias`` added (:func:`tabgan.nn.wide.mixture_levels`): the distribution
+    the Gumbel-max of the full-width path draws from, at the cost of a component and a search
+    per row instead of every level."""
+    device = raw.device
+    units = torch.as_tensor(narrow.units, device=device)
+    head = OutputHead(torch.as_tensor(narrow.float_positions, device=device), narrow.code_offsets.tolist(),
+                      narrow.code_widths.tolist())
+    u = torch.rand(raw.shape, device=device, generator=gen).clamp_(1e-10, 1 - 1e-10)
+    bias = level_bias[units]
+    floats, narrow_codes = head.decode(raw - torch.log(-torch.log(u)) * gumbel_mask[units] + bias)
+    codes = torch.empty(raw.shape[0], len(parts.head.code_offsets), dtype=torch.long, device=device)
+    codes[:, torch.as_tensor(narrow.code_columns, device=device)] = narrow_codes
+    logits = raw + bias
+    span_probs = [None] * codes.shape[1]
+    for j, off, w in zip(narrow.code_columns, narrow.code_offsets, narrow.code_widths):
+        span_probs[j] = (lambda off=int(off), w=int(w): torch.softmax(logits[:, off:off + w], dim=1), None)
+    for k, j in enumerate(narrow.wide_columns):
+        off, w = parts.generator.wide[k]
+        weights, components = mixture_levels(log_weights[k].float(), log_levels[k].float(), level_bias[off:off + w])
+        codes[:, j] = draw_levels(weights, components, 1, gen)[:, 0]
+        span_probs[j] = (lambda weights=weights: weights, components)
+    return floats, codes, span_probs
 
 
 def output_masks(parts: GenerationParts) -> tuple[torch.Tensor, torch.Tensor]:

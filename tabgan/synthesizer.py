@@ -515,7 +515,7 @@ class Synthesizer(BaseEstimator):
         init_gen = torch_generator(seeds["init"], device)
         init_parameters(generator, init_gen)
         init_parameters(discriminator, init_gen)
-        if layout.wide_spans:
+        if layout.wide_spans and generator.head == "mixture":
             wide = (layout.discrete & ~layout.conditioned)[layout.discrete]
             generator.init_levels([p for p, w in zip(level_probs, wide) if w])
         train_gen = torch_generator(seeds["train"], device)

@@ -157,6 +157,33 @@ def test_discriminator_sees_a_wide_span_only_through_its_projection():
         torch.testing.assert_close(disc(x), expected)
 
 
+def test_wide_levels_drawn_from_the_mixture_follow_the_full_width_draw(wide_model, monkeypatch):
+    from tabgan import generation
+
+    def shares(seed):
+        return wide_model.sample(20000, random_state=seed)["plane"].value_counts(normalize=True)
+
+    fast = shares(1)
+    # Without the narrow layout, generation expands the wide span and takes a Gumbel-max over it.
+    monkeypatch.setattr(generation, "_narrow_layout", lambda parts: None)
+    dense, dense_again = shares(1), shares(2)
+    reference = 0.5 * dense.sub(dense_again, fill_value=0).abs().sum()  # two draws of the same distribution
+    assert 0.5 * fast.sub(dense, fill_value=0).abs().sum() < 1.5 * reference
+
+
+def test_a_model_saved_with_the_factor_head_still_loads(wide_frame, tmp_path, monkeypatch):
+    build = Synthesizer._build_networks
+    monkeypatch.setattr(Synthesizer, "_build_networks",
+                        lambda self, layout, cond, pac, device, wide_head="mixture": build(self, layout, cond, pac,
+                                                                                           device, "factor"))
+    model = Synthesizer(**SMALL).fit(wide_frame)  # trained at full width, as before the mixture head
+    monkeypatch.undo()
+    model.save(tmp_path / "factor.tabgan")
+    loaded = Synthesizer.load(tmp_path / "factor.tabgan")
+    assert loaded.generator_.head == "factor"
+    pd.testing.assert_frame_equal(loaded.sample(300, random_state=4), model.sample(300, random_state=4))
+
+
 def test_conditions_on_a_wide_column_are_refused_with_what_to_do(wide_model):
     with pytest.raises(ConditionError, match="more than 256 levels"):
         wide_model.sample(10, conditions={"plane": "N1"})

@@ -23,11 +23,14 @@ the median ``G`` and below 1e-3 in about one row in 1,600.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["relaxed_mixture_sample", "ARRIVALS", "MAX_DRAWS", "KEPT"]
+__all__ = ["relaxed_mixture_sample", "draw_levels", "mixture_levels", "NarrowLayout", "ARRIVALS", "MAX_DRAWS",
+           "KEPT"]
 
 #: Levels whose perturbed log-probability exceeds ``-ARRIVALS`` are drawn (about ``e^3 = 20``
 #: draws a row).
@@ -62,21 +65,13 @@ def relaxed_mixture_sample(log_weights: torch.Tensor, log_levels: torch.Tensor, 
     weight : Tensor (B, KEPT)
         Their weights (summing to 1 per row), differentiable in both inputs.
     """
-    rows, n_components = log_weights.shape
+    rows = log_weights.shape[0]
     n_levels = log_levels.shape[1]
     device = log_weights.device
     levels = log_levels.exp()
     weights = log_weights.exp()
     with torch.no_grad():
-        # Each component's cumulative distribution, shifted by its index, in one increasing
-        # array (float64: levels of probability 1e-7 keep their own step): a component m and a
-        # uniform u give a level by one search for m + u.
-        cdf = levels.detach().double().cumsum(dim=1)
-        cdf = cdf / cdf[:, -1:] + torch.arange(n_components, device=device, dtype=torch.float64)[:, None]
-        component = torch.multinomial(weights.detach().float(), MAX_DRAWS, replacement=True, generator=generator)
-        u = torch.rand(rows, MAX_DRAWS, device=device, dtype=torch.float64, generator=generator)
-        found = torch.searchsorted(cdf.reshape(-1), component + u)
-        level = (found - component * n_levels).clamp_(0, n_levels - 1)
+        level = draw_levels(weights.detach(), levels.detach(), MAX_DRAWS, generator)
         count = torch.poisson(torch.full((rows,), math.exp(ARRIVALS), device=device), generator=generator)
         drawn = torch.arange(MAX_DRAWS, device=device) < count.clamp_(min=1)[:, None]
         # Drop draws past the row's count, and repeats: sorted, the padding (n_levels) goes last.
@@ -106,3 +101,76 @@ def _mix(by_level: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     (B, D, M) and the rows' weights (B, M), floored where a product underflows (so that its
     logarithm and that logarithm's gradient stay finite)."""
     return (by_level * weights.unsqueeze(1)).sum(dim=2).clamp_min(1e-30)
+
+
+@dataclass(frozen=True)
+class NarrowLayout:
+    """The expanded layout without its wide spans ("narrow coordinates"), for the paths that
+    never expand a wide span: training steps and generation with a mixture head.
+
+    Attributes
+    ----------
+    units : ndarray
+        Expanded index of each narrow unit, in order.
+    float_positions, code_offsets, code_widths : ndarray
+        The ``tanh`` units and the narrow softmax spans, in narrow coordinates.
+    code_columns : ndarray
+        The code columns of the narrow softmax spans.
+    wide_columns : list of int
+        The code column of each wide span.
+    """
+
+    units: np.ndarray
+    float_positions: np.ndarray
+    code_offsets: np.ndarray
+    code_widths: np.ndarray
+    code_columns: np.ndarray
+    wide_columns: list
+
+    @classmethod
+    def of(cls, width: int, float_positions, code_offsets, code_widths, wide) -> "NarrowLayout":
+        wide_off = np.asarray([o for o, _ in wide], dtype=np.int64)
+        wide_w = np.asarray([w for _, w in wide], dtype=np.int64)
+        inside = np.zeros(width, dtype=bool)
+        for o, w in zip(wide_off, wide_w):
+            inside[o:o + w] = True
+        offsets, widths = np.asarray(code_offsets, dtype=np.int64), np.asarray(code_widths, dtype=np.int64)
+        is_wide = np.isin(offsets, wide_off)
+        self = cls(np.flatnonzero(~inside), np.zeros(0, np.int64), np.zeros(0, np.int64), widths[~is_wide],
+                   np.flatnonzero(~is_wide), [int(np.flatnonzero(offsets == o)[0]) for o in wide_off])
+        object.__setattr__(self, "float_positions", self.narrow(float_positions))
+        object.__setattr__(self, "code_offsets", self.narrow(offsets[~is_wide]))
+        return self
+
+    @property
+    def width(self) -> int:
+        return len(self.units)
+
+    def narrow(self, positions) -> np.ndarray:
+        """Narrow coordinates of expanded indices of narrow units."""
+        return np.searchsorted(self.units, np.asarray(positions, dtype=np.int64).reshape(-1))
+
+
+def mixture_levels(log_weights: torch.Tensor, log_levels: torch.Tensor, bias: torch.Tensor
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The mixture with ``bias`` (L,) added to every level's log-probability (generation's
+    calibration offsets and -inf on unseen levels), as a mixture again: rows' weights (B, M) and
+    components (M, L), both normalised, whose product is ``softmax(log(mixture) + bias)``."""
+    shifted = log_levels + bias
+    log_mass = torch.logsumexp(shifted, dim=1)  # (M,): each component's mass after the bias
+    return torch.softmax(log_weights + log_mass, dim=1), torch.softmax(shifted, dim=1)
+
+
+def draw_levels(weights: torch.Tensor, components: torch.Tensor, n_draws: int,
+                generator: torch.Generator | None = None) -> torch.Tensor:
+    """``n_draws`` levels per row (B, n_draws) from the mixture ``weights @ components``: a
+    component by the row's weights, then a level of it (one search in the components'
+    cumulative distributions, each shifted by its index, in float64 so that rare levels keep
+    their own step)."""
+    n_components, n_levels = components.shape
+    cdf = components.double().cumsum(dim=1)
+    cdf = cdf / cdf[:, -1:] + torch.arange(n_components, device=cdf.device, dtype=torch.float64)[:, None]
+    component = torch.multinomial(weights.float(), n_draws, replacement=True, generator=generator)
+    u = torch.rand(weights.shape[0], n_draws, device=weights.device, dtype=torch.float64, generator=generator)
+    found = torch.searchsorted(cdf.reshape(-1), component + u)
+    return (found - component * n_levels).clamp_(0, n_levels - 1)

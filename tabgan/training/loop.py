@@ -16,7 +16,7 @@ import torch
 from ..nn.losses import (condition_loss, critic_loss, generator_adversarial_loss, gradient_penalty,
                          projected_gradient_penalty)
 from ..nn.modules import Discriminator, Generator, OutputHead
-from ..nn.wide import relaxed_mixture_sample
+from ..nn.wide import NarrowLayout, relaxed_mixture_sample
 from ..nn.precision import autocast
 from ..sampling import ConditionalSampler, expand_codes
 from .callbacks import Callback, EpochRecord
@@ -215,28 +215,18 @@ def wide_plan(state: TrainingState) -> WidePlan | None:
             and critic.wide == gen.wide):
         return None
     if "wide_plan" not in state.extra:
-        head = state.head
-        wide_off = np.asarray([o for o, _ in gen.wide])
-        wide_w = np.asarray([w for _, w in gen.wide])
-
-        def narrow(pos):  # expanded index -> narrow index: minus the wide units before it
-            pos = np.asarray(pos, dtype=np.int64)
-            return pos - ((wide_off[None, :] < pos[:, None]) * wide_w[None, :]).sum(axis=1)
-
-        offsets = np.asarray(head.code_offsets, dtype=np.int64)
-        is_wide = np.isin(offsets, wide_off)
-        widths = np.asarray(head.code_widths, dtype=np.int64)
-        floats = narrow(head.float_positions.cpu().numpy())
-        device = state.device
+        head, device = state.head, state.device
+        narrow = NarrowLayout.of(state.width, head.float_positions.cpu().numpy(), head.code_offsets,
+                                 head.code_widths, gen.wide)
         state.extra["wide_plan"] = WidePlan(
-            narrow_codes=torch.as_tensor(np.flatnonzero(~is_wide), device=device),
-            wide_codes=[int(np.flatnonzero(offsets == o)[0]) for o in wide_off],
-            float_positions=torch.as_tensor(floats, device=device),
-            code_offsets=torch.as_tensor(narrow(offsets[~is_wide]), device=device),
-            cond_span_offsets=torch.as_tensor(narrow(state.cond_span_offsets.cpu().numpy()), device=device),
-            width=state.width - int(wide_w.sum()),
-            head=OutputHead(torch.as_tensor(floats, device=device), narrow(offsets[~is_wide]).tolist(),
-                            widths[~is_wide].tolist(), head.tau))
+            narrow_codes=torch.as_tensor(narrow.code_columns, device=device),
+            wide_codes=narrow.wide_columns,
+            float_positions=torch.as_tensor(narrow.float_positions, device=device),
+            code_offsets=torch.as_tensor(narrow.code_offsets, device=device),
+            cond_span_offsets=torch.as_tensor(narrow.narrow(state.cond_span_offsets.cpu().numpy()), device=device),
+            width=narrow.width,
+            head=OutputHead(torch.as_tensor(narrow.float_positions, device=device), narrow.code_offsets.tolist(),
+                            narrow.code_widths.tolist(), head.tau))
     return state.extra["wide_plan"]
 
 
