@@ -1,6 +1,7 @@
 """Where tabgan's fit time goes, phase by phase, plus the top functions of a cProfile.
 
     python benchmarks/profile_fit.py [--dataset adult] [--epochs 3] [--threads 1] [--precision float32]
+        [--tabgan-param NAME=JSON ...]
 
 Prints a table of phases (schema inference, encoder fit, encoding, network set-up, training
 per epoch, sampling) and the 15 most expensive functions, and writes both (with the load
@@ -31,8 +32,17 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--precision", default="float32", help="Synthesizer(precision=...); left out for a "
                    "checkout from before the parameter existed when float32")
+    p.add_argument("--tabgan-param", action="append", default=[], metavar="NAME=JSON",
+                   help="another Synthesizer parameter, e.g. wide_head='\"mixture\"' (repeatable)")
     p.add_argument("--out", default=None)
     args = p.parse_args(argv)
+    params = {}
+    for item in args.tabgan_param:
+        name, _, value = item.partition("=")
+        try:
+            params[name] = json.loads(value)
+        except json.JSONDecodeError:
+            p.error(f"--tabgan-param takes NAME=JSON (e.g. wide_head='\"mixture\"'); got {item!r}")
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
 
     import numpy as np
@@ -62,7 +72,7 @@ def main(argv=None) -> int:
     phases["encode table"] = time.perf_counter() - t
 
     extra = {} if args.precision == "float32" else {"precision": args.precision}
-    model = Synthesizer(epochs=args.epochs, random_state=0, verbose=False, **extra)
+    model = Synthesizer(epochs=args.epochs, random_state=0, verbose=False, **extra, **params)
     prof = cProfile.Profile()
     t = time.perf_counter()
     prof.enable()
@@ -95,7 +105,7 @@ def main(argv=None) -> int:
     out = Path(args.out) if args.out else HERE / "results" / f"profile_{args.dataset}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"dataset": args.dataset, "epochs": args.epochs, "threads": args.threads,
-                               "precision": args.precision, "load_average": os.getloadavg(),
+                               "precision": args.precision, "params": params, "load_average": os.getloadavg(),
                                "phases_s": phases, "epoch_seconds": epoch_s, "top_functions": top_functions},
                               indent=2))
     print(f"\nwrote {out}")

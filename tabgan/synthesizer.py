@@ -148,6 +148,16 @@ class Synthesizer(BaseEstimator):
         arithmetic rate on CPUs with AVX512-BF16 and on recent GPUs. Not the default: its effect
         on fidelity has not been measured on every shared table (``benchmarks/README.md``).
         Not available under differential privacy.
+    wide_head : {"factor", "mixture"}
+        The generator's head for a wide categorical column (more than 256 levels: flight or
+        tail numbers). ``"factor"``: logits through a rank-64 factor, and every training step
+        expands the column to all its levels. ``"mixture"``: each row's level probabilities are
+        its weights over 64 distributions over the levels, and a training step touches only
+        the few levels each row's Gumbel-softmax sample weighs; on flights (two such columns,
+        7,600 levels) the fit took 1.8 times less time, with lower pair trends than the
+        factor head's last figures (``benchmarks/README.md``, "Wide columns without full-width
+        steps"). Not the default until its fidelity is measured beside the factor head in one
+        run. No effect on a table without wide columns.
     threads : int or None
         CPU threads torch uses during ``fit`` and ``sample`` (restored afterwards). ``None``
         means one: the networks are small, so more threads gain little on an idle machine and
@@ -213,6 +223,7 @@ class Synthesizer(BaseEstimator):
         dependencies: bool = True,
         device: str = "auto",
         precision: str = "float32",
+        wide_head: str = "factor",
         threads: int | None = None,
         random_state=None,
         verbose: bool = True,
@@ -240,6 +251,7 @@ class Synthesizer(BaseEstimator):
         self.dependencies = dependencies
         self.device = device
         self.precision = precision
+        self.wide_head = wide_head
         self.threads = threads
         self.random_state = random_state
         self.verbose = verbose
@@ -562,12 +574,12 @@ class Synthesizer(BaseEstimator):
             "processes": int(processes),
         }
 
-    def _build_networks(self, layout, cond_width: int, pac: int, device, wide_head: str = "mixture"):
+    def _build_networks(self, layout, cond_width: int, pac: int, device, wide_head: str | None = None):
         """Generator, critic and output head; ``wide_head`` is the generator's head for wide
-        spans ("factor": models saved before the mixture head)."""
+        spans (None: the ``wide_head`` parameter)."""
         wide = layout.wide_spans
         generator = Generator(int(self.embedding_dim) + cond_width, tuple(self.setting("generator_dims")), layout.width,
-                              wide, head=wide_head)
+                              wide, head=wide_head or self.wide_head)
         discriminator = Discriminator(layout.width + cond_width, tuple(self.setting("discriminator_dims")), pac,
                                       wide=wide)
         head = OutputHead(torch.as_tensor(layout.float_positions, device=device), layout.code_offsets.tolist(),
@@ -815,7 +827,7 @@ class Synthesizer(BaseEstimator):
             transformer = TableTransformer.from_state(schema, meta["transformer"])
             level_probs = [np.asarray(p, dtype=np.float64) for p in meta["level_probs"]]
             layout = transformer.layout_
-            factor = "expand.0.weight" in states["generator"]  # saved before the mixture head
+            factor = "expand.0.weight" in states["generator"]  # the head the file's generator has
             if layout.wide_spans and not factor and "levels.0" not in states["generator"]:
                 raise ModelFileError(
                     f"{path} was written by a tabgan from before categorical columns with more than {WIDE_LEVELS} "

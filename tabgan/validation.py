@@ -79,6 +79,8 @@ def check_params(params: dict) -> None:
         raise ValueError(f"generator_average must be a number in [0, 1) (the decay of the moving average of the "
                          f"generator's weights; 0 keeps the trained generator itself); got {average!r}.")
     resolve_device(params["device"])
+    if params["wide_head"] not in ("factor", "mixture"):
+        raise ValueError(f"wide_head must be 'factor' or 'mixture'; got {params['wide_head']!r}.")
     if params["precision"] not in PRECISIONS:
         raise ValueError(f"precision must be one of {tuple(PRECISIONS)}; got {params['precision']!r}.")
     if params["precision"] != "float32" and params["epsilon"] is not None:

@@ -1,9 +1,9 @@
 """Categorical columns with more levels than WIDE_LEVELS (tail numbers, zip codes).
 
 They are generated like any other column, but are not conditioned on; the generator's head for
-them is a mixture of WIDE_COMPONENTS distributions over the levels and the critic sees them
-through a rank-WIDE_RANK projection, and training never expands them to full width: the fit of
-a table with thousands of levels stays cheap.
+them is a rank-WIDE_RANK factor (the default) or a mixture of WIDE_COMPONENTS distributions over
+the levels (``wide_head="mixture"``, with which training never expands them to full width), and
+the critic sees them through a rank-WIDE_RANK projection.
 """
 
 import numpy as np
@@ -21,7 +21,7 @@ from tabgan.transformers.base import WIDE_LEVELS
 N = 3000
 N_IDS = WIDE_LEVELS + 44
 SMALL = {"epochs": 2, "batch_size": 300, "generator_dims": (64,), "discriminator_dims": (64,),
-         "embedding_dim": 16, "verbose": False, "random_state": 0}
+         "embedding_dim": 16, "verbose": False, "random_state": 0, "wide_head": "mixture"}
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,7 @@ def test_networks_see_a_wide_span_through_a_mixture_and_a_projection(wide_model)
 def test_generator_places_each_span_at_its_offset():
     torch.manual_seed(0)
     wide = ((3, 300), (305, 400))
-    gen = Generator(8, (16,), 710, wide).eval()
+    gen = Generator(8, (16,), 710, wide, head="mixture").eval()
     x = torch.randn(257, 8)
     logits = gen(x)
     assert logits.shape == (257, 710)
@@ -84,9 +84,9 @@ def test_generator_places_each_span_at_its_offset():
     torch.testing.assert_close(logits[:, 705:], narrow[:, 5:10])
 
 
-def test_factor_head_of_older_models_still_places_each_span():
+def test_factor_head_places_each_span():
     torch.manual_seed(0)
-    gen = Generator(8, (16,), 710, ((3, 300), (305, 400)), head="factor").eval()
+    gen = Generator(8, (16,), 710, ((3, 300), (305, 400))).eval()
     x = torch.randn(257, 8)
     block = gen(x)[:, 3:303] - gen.expand[0].bias
     assert torch.linalg.matrix_rank(block.detach(), rtol=1e-4) <= WIDE_RANK
@@ -171,17 +171,18 @@ def test_wide_levels_drawn_from_the_mixture_follow_the_full_width_draw(wide_mode
     assert 0.5 * fast.sub(dense, fill_value=0).abs().sum() < 1.5 * reference
 
 
-def test_a_model_saved_with_the_factor_head_still_loads(wide_frame, tmp_path, monkeypatch):
-    build = Synthesizer._build_networks
-    monkeypatch.setattr(Synthesizer, "_build_networks",
-                        lambda self, layout, cond, pac, device, wide_head="mixture": build(self, layout, cond, pac,
-                                                                                           device, "factor"))
-    model = Synthesizer(**SMALL).fit(wide_frame)  # trained at full width, as before the mixture head
-    monkeypatch.undo()
+def test_factor_head_trains_at_full_width_and_round_trips(wide_frame, tmp_path):
+    model = Synthesizer(**dict(SMALL, wide_head="factor")).fit(wide_frame)
+    assert model.generator_.head == "factor" and not hasattr(model.generator_, "levels")
     model.save(tmp_path / "factor.tabgan")
     loaded = Synthesizer.load(tmp_path / "factor.tabgan")
     assert loaded.generator_.head == "factor"
     pd.testing.assert_frame_equal(loaded.sample(300, random_state=4), model.sample(300, random_state=4))
+
+
+def test_wide_head_is_checked():
+    with pytest.raises(ValueError, match="wide_head must be 'factor' or 'mixture'"):
+        Synthesizer(wide_head="dense").fit(pd.DataFrame({"a": [1.0, 2.0, 3.0] * 10}))
 
 
 def test_conditions_on_a_wide_column_are_refused_with_what_to_do(wide_model):

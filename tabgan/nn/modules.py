@@ -54,17 +54,17 @@ def _segments(width: int, wide: tuple) -> list[tuple[int, int, int | None]]:
 class Generator(nn.Module):
     """Maps noise (B, embedding_dim) + conditional vector (B, cond_dim) to raw outputs (B, data_dim).
 
-    A wide span (``wide``: ``(offset, width)`` pairs) gets a mixture head: its levels'
-    probabilities are ``softmax(a) @ softmax(L)``, where ``a`` (B, ``WIDE_COMPONENTS``) comes
-    from the last layer and ``L`` (``WIDE_COMPONENTS``, levels) is a parameter (``levels[k]``), and
-    its raw outputs are their logarithms. Training draws a span's relaxed samples from the
-    mixture without computing every level of every row (:mod:`tabgan.nn.wide`), which a
-    log-linear head (``head="factor"``: logits through a rank ``WIDE_RANK`` factor, hidden -> 64
-    -> levels; models saved before the mixture head) cannot do.
+    A wide span (``wide``: ``(offset, width)`` pairs) gets one of two heads. ``"factor"``: its
+    logits come through a rank ``WIDE_RANK`` factor, hidden -> 64 -> levels (``expand[k]``).
+    ``"mixture"``: its levels' probabilities are ``softmax(a) @ softmax(L)``, where ``a``
+    (B, ``WIDE_COMPONENTS``) comes from the last layer and ``L`` (``WIDE_COMPONENTS``, levels) is
+    a parameter (``levels[k]``), and its raw outputs are their logarithms; training then draws
+    the span's relaxed samples from the mixture without computing every level of every row
+    (:mod:`tabgan.nn.wide`, :meth:`split`), which the factor head cannot do.
     """
 
     def __init__(self, in_dim: int, hidden: tuple[int, ...], data_dim: int, wide: tuple = (),
-                 head: str = "mixture"):
+                 head: str = "factor"):
         super().__init__()
         if head not in ("mixture", "factor"):
             raise ValueError(f"head must be 'mixture' or 'factor', got {head!r}")

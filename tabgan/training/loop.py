@@ -161,9 +161,16 @@ def generator_step(state: TrainingState) -> torch.Tensor:
             raw, fake = generate(state, cond)
     with _frozen(state.discriminator), autocast(state.device, state.autocast_dtype):
         scores = state.discriminator(torch.cat([fake, cond], dim=1)).float()
+    return _generator_update(state, scores, raw, col, level, state.cond_span_offsets)
+
+
+def _generator_update(state: TrainingState, scores: torch.Tensor, raw: torch.Tensor, col, level,
+                      cond_span_offsets: torch.Tensor) -> torch.Tensor:
+    """The generator's loss (fool the critic, honour the condition vector: the conditioned
+    spans of ``raw`` sit at ``cond_span_offsets``) and its step."""
     loss = generator_adversarial_loss(scores)
     if col is not None:
-        loss = loss + condition_loss(raw, col, level, state.cond_span_offsets, state.cond_span_widths,
+        loss = loss + condition_loss(raw, col, level, cond_span_offsets, state.cond_span_widths,
                                      widest_condition(state))
     state.opt_g.zero_grad(set_to_none=True)
     loss.backward()
@@ -283,14 +290,7 @@ def wide_generator_step(state: TrainingState, plan: WidePlan) -> torch.Tensor:
     critic = state.discriminator
     with _frozen(critic), autocast(state.device, state.autocast_dtype):
         scores = critic.score(critic.embed(torch.cat([fake_narrow, cond], dim=1), fake_wide)).float()
-    loss = generator_adversarial_loss(scores)
-    if col is not None:
-        loss = loss + condition_loss(raw, col, level, plan.cond_span_offsets, state.cond_span_widths,
-                                     widest_condition(state))
-    state.opt_g.zero_grad(set_to_none=True)
-    loss.backward()
-    state.opt_g.step()
-    return loss.detach()
+    return _generator_update(state, scores, raw, col, level, plan.cond_span_offsets)
 
 
 def train(state: TrainingState, epochs: int, steps_per_epoch: int, callbacks: list[Callback],
