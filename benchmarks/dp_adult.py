@@ -88,6 +88,8 @@ def run_anchor(C, args, synth: str, eps: float, train, holdout, meta) -> dict:
     for c in train.columns:  # back to the train split's types (the worker wrote categories as text)
         if c in synthetic and train[c].dtype == object:
             synthetic[c] = synthetic[c].where(synthetic[c].astype(str) != "nan").astype(object)
+        elif c in synthetic and pd.api.types.is_datetime64_any_dtype(train[c]):  # written as text
+            synthetic[c] = pd.to_datetime(synthetic[c], errors="coerce").astype(train[c].dtype)
         elif c in synthetic:
             synthetic[c] = pd.to_numeric(synthetic[c], errors="coerce").astype(train[c].dtype, errors="ignore")
     return C.score(f"smartnoise {synth.upper()} eps={eps:g}", train, holdout, synthetic[train.columns], meta,

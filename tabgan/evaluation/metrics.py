@@ -543,6 +543,24 @@ def _model_matrices(
     return mats, np.asarray(mask, dtype=bool), names
 
 
+def _drop_empty_features(
+    x: np.ndarray, x_test: np.ndarray, mask: np.ndarray, names: Sequence[str], label: str, notes: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Leave out of a model's fit the features missing in every row of its training matrix.
+
+    A gradient-boosted tree cannot split on a column without values (and scikit-learn's binning
+    fails on one), so such a column carries nothing; dropping it from the fit and test matrices
+    scores the rest, and ``notes`` names it.
+    """
+    empty = np.isnan(x).all(axis=0) if len(x) else np.zeros(x.shape[1], dtype=bool)
+    if not empty.any():
+        return x, x_test, mask
+    notes.append(f"the {label} table has no values in {[n for n, e in zip(names, empty) if e]}; "
+                 "left out of its model")
+    keep = ~empty
+    return x[:, keep], x_test[:, keep], mask[keep]
+
+
 def _task(schema: Schema, target: str, labels: pd.Series) -> str:
     kind = schema[target].kind
     if kind in _DISCRETE:
@@ -603,36 +621,40 @@ def ml_efficacy(
     check_columns(schema, train=train, synthetic=synthetic, holdout=holdout)
     frames = [f[f[target].notna()] for f in (train, synthetic, holdout)]
     task = _task(schema, target, pd.concat([frames[0][target], frames[2][target]]))
-    (x_train, x_syn, x_hold), mask, _ = _model_matrices(frames, schema, exclude=[target])
+    (x_train, x_syn, x_hold), mask, names = _model_matrices(frames, schema, exclude=[target])
     notes: list[str] = []
+    fit_inputs = {label: _drop_empty_features(x, x_hold, mask, names, label, notes)
+                  for label, x in (("synthetic", x_syn), ("real", x_train))}
     out: dict[str, Any] = {"task": task}
     if task == "regression":
         ys = [_numeric(f, schema[target]) for f in frames]
         out["metric"] = "r2"
-        for label, x, y in (("synthetic", x_syn, ys[1]), ("real", x_train, ys[0])):
-            model = HistGradientBoostingRegressor(random_state=random_state, categorical_features=mask)
-            out[f"{label}_r2"] = float(r2_score(ys[2], model.fit(x, y).predict(x_hold)))
+        for label, y in (("synthetic", ys[1]), ("real", ys[0])):
+            x, x_test, m = fit_inputs[label]
+            model = HistGradientBoostingRegressor(random_state=random_state, categorical_features=m)
+            out[f"{label}_r2"] = float(r2_score(ys[2], model.fit(x, y).predict(x_test)))
     else:
         (y_train, y_syn, y_hold), levels = _codes(*(f[target] for f in frames))
         # Positive class of a binary task: the last real level in sorted order (' >50K' on adult).
         real_levels = sorted(set(np.r_[y_train, y_hold].tolist()), key=lambda c: str(levels[c]))
         positive = real_levels[-1]
         out["metric"] = "roc_auc" if task == "binary" else "macro_f1"
-        for label, x, y in (("synthetic", x_syn, y_syn), ("real", x_train, y_train)):
+        for label, y in (("synthetic", y_syn), ("real", y_train)):
+            x, x_test, m = fit_inputs[label]
             if len(np.unique(y)) < 2:
                 notes.append(f"the {label} table holds a single class of {target!r}; no classifier can be trained")
                 out[f"{label}_macro_f1"] = float("nan")
                 if task == "binary":
                     out[f"{label}_roc_auc"] = float("nan")
                 continue
-            model = HistGradientBoostingClassifier(random_state=random_state, categorical_features=mask)
+            model = HistGradientBoostingClassifier(random_state=random_state, categorical_features=m)
             model.fit(x, y)
-            pred = model.predict(x_hold)
+            pred = model.predict(x_test)
             out[f"{label}_macro_f1"] = float(f1_score(y_hold, pred, average="macro"))
             if task == "binary":
-                proba = model.predict_proba(x_hold)
+                proba = model.predict_proba(x_test)
                 col = list(model.classes_).index(positive) if positive in model.classes_ else None
-                score = proba[:, col] if col is not None else np.zeros(len(x_hold))
+                score = proba[:, col] if col is not None else np.zeros(len(x_test))
                 y_pos = (y_hold == positive).astype(int)
                 out[f"{label}_roc_auc"] = float(roc_auc_score(y_pos, score)) if 0 < y_pos.sum() < len(y_pos) \
                     else float("nan")

@@ -166,6 +166,17 @@ def test_ml_efficacy_regression_and_single_class():
     assert np.isnan(res["synthetic"]) and "single class" in res["notes"][0]
 
 
+def test_ml_efficacy_scores_a_synthetic_table_with_an_empty_column():
+    # A synthesizer can return a column with no values at all (taxis' datetimes from a DP
+    # anchor did): the column is left out of that model, the others still score it.
+    train, holdout = classification_table(0), classification_table(1)
+    empty = classification_table(2).assign(r=np.nan)
+    res = M.ml_efficacy(train, empty, holdout, "label", CLS_KINDS)
+    assert res["synthetic"] > 0.9 and any("'r'" in note for note in res["notes"])
+    assert np.isfinite(M.ml_efficacy(train, empty, holdout, "group", CLS_KINDS)["synthetic"])
+    assert M.ml_efficacy(train, classification_table(2).assign(group=None), holdout, "r", CLS_KINDS)["synthetic"] > 0.9
+
+
 def test_ml_efficacy_multiclass_reports_macro_f1():
     train, holdout = classification_table(0), classification_table(1)
     res = M.ml_efficacy(train, classification_table(2), holdout, "group", CLS_KINDS)
