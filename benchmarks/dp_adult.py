@@ -52,6 +52,8 @@ def parse_args(argv=None):
                    help="the anchors' environment (smartnoise-synth 1.0.8), see benchmarks/README.md")
     p.add_argument("--anchor-timeout", type=float, default=None,
                    help="seconds an anchor may take; one that takes longer (or fails) is listed under anchor_timeouts")
+    p.add_argument("--aim-rounds", type=int, default=None,
+                   help="AIM's rounds (default: smartnoise's, 16 per column; the whole budget is spent either way)")
     p.add_argument("--skip-tabgan", action="store_true", help="run the anchors only")
     p.add_argument("--epsilons", type=float, nargs="+", default=[1.0, 3.0, 10.0])
     p.add_argument("--delta", type=float, default=1e-5)
@@ -78,7 +80,9 @@ def run_anchor(C, args, synth: str, eps: float, train, holdout, meta) -> dict:
         try:
             subprocess.run([args.anchor_python, str(HERE / "dp_anchor_worker.py"), synth, str(eps), str(out),
                             "--dataset", args.dataset, "--data-dir", args.data_dir, "--delta", str(args.delta),
-                            "--seed", str(args.seed)], check=True, timeout=args.anchor_timeout)
+                            "--seed", str(args.seed)]
+                           + (["--aim-rounds", str(args.aim_rounds)] if args.aim_rounds else []),
+                           check=True, timeout=args.anchor_timeout)
         except subprocess.TimeoutExpired:
             return None
         except subprocess.CalledProcessError as exc:  # the anchor refused the table: say so, go on
@@ -94,7 +98,8 @@ def run_anchor(C, args, synth: str, eps: float, train, holdout, meta) -> dict:
             synthetic[c] = pd.to_numeric(synthetic[c], errors="coerce").astype(train[c].dtype, errors="ignore")
     return C.score(f"smartnoise {synth.upper()} eps={eps:g}", train, holdout, synthetic[train.columns], meta,
                    fit_s=fit_s, sample_s=None, note="smartnoise-synth 1.0.8, preprocessor_eps 10% of epsilon, "
-                   "fit time includes the subprocess start", extra={"seed": args.seed})
+                   + (f"{args.aim_rounds} rounds, " if synth == "aim" and args.aim_rounds else "")
+                   + "fit time includes the subprocess start", extra={"seed": args.seed})
 
 
 def main(argv=None) -> int:
