@@ -87,10 +87,42 @@ def test_a_near_function_in_a_noisy_table_is_kept_by_resampling_the_coarser_colu
     again = resample(pool, rules, rng.random((len(pool), 1)))
     assert np.mean(again[:, 1] == function[again[:, 0]]) > 0.97
     assert np.array_equal(again[:, [0, 2]], pool[:, [0, 2]])  # the other columns keep their draws
-    # A column whose codes are modes of a continuous range is never resampled.
+    # A column whose codes are modes of a continuous range is not resampled for a near-function
+    # alone (only when the generated rows miss the dependence, see the next test).
     assert resampling_from_tables([(0, 1)], [noisy], widths, np.array([True, False, True]), 5.0) == []
     tilt = tilt_from_release(pool, widths, [(0, 1)], [noisy], 5.0, [None] * 3, eligible, rng)
     assert PairTilt.from_state(tilt.get_state()).resample[0][:2] == (1, 0)
+
+
+def test_a_strong_dependence_the_generator_missed_is_resampled_along_a_chain():
+    # Four numeric columns of 8 modes each: 0 -> 1 -> 2 strongly related in the real table
+    # (V about 0.6, no near-function), 3 unrelated; the generator made them all independent.
+    rng = np.random.default_rng(11)
+    widths, n = [8, 8, 8, 8], 40_000
+    real = np.empty((n, 4), dtype=np.int64)
+    real[:, 0] = rng.integers(0, 8, n)
+    for j in (1, 2):
+        real[:, j] = np.clip(real[:, j - 1] + rng.integers(-1, 2, n), 0, 7)
+    real[:, 3] = rng.integers(0, 8, n)
+    pairs = [(1, 2), (0, 1), (0, 2), (0, 3)]
+    noisy = [t + rng.normal(0, 5.0, t.shape) for t in pair_counts(real, widths, pairs)]
+    modes_only = np.zeros(4, dtype=bool)  # no value columns: the near-function rule cannot apply
+    pool = rng.integers(0, 8, size=(n, 4))
+    tilt = tilt_from_release(pool, widths, pairs, noisy, 5.0, [None] * 4, modes_only, rng)
+    rules = [(c, p) for c, p, _ in tilt.resample]
+    # The two strongest pairs make a tree over 0, 1, 2 (the weaker 0-2 is left to the weights);
+    # the unrelated column keeps its draws.
+    assert {frozenset(r) for r in rules} == {frozenset((0, 1)), frozenset((1, 2))}
+    done = set()
+    for child, parent in rules:  # a parent is drawn before its child reads it
+        assert child not in done
+        done.add(child)
+    again = resample(pool, tilt.resample, rng.random((n, len(tilt.resample))))
+    for a, b in [(0, 1), (1, 2)]:
+        assert np.corrcoef(again[:, a], again[:, b])[0, 1] > 0.6 > 0.05 > abs(np.corrcoef(pool[:, a], pool[:, b])[0, 1])
+    # A generator that kept the dependence is left to the weights.
+    kept = tilt_from_release(real, widths, pairs, noisy, 5.0, [None] * 4, modes_only, rng)
+    assert kept.resample == []
 
 
 def test_a_wide_numeric_column_is_measured_on_equal_mass_ranges_of_adjacent_values():
