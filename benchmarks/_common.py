@@ -625,7 +625,7 @@ def portable_args(args: Mapping[str, Any]) -> dict:
     """Command-line arguments for a results JSON: paths relative to the repository (or to the
     shared datasets beside it), so that no machine's own folders end up in committed files."""
     out = dict(args)
-    for key in ("data_dir", "out"):
+    for key in ("data_dir", "out", "anchor_python"):
         value = out.get(key)
         if value:
             path = Path(value).resolve()
