@@ -256,7 +256,7 @@ RESAMPLE_Z = 2.0
 
 
 def resampling_from_tables(pairs, noisy: list, widths, eligible, sigma: float, seen: list | None = None,
-                           modes=None) -> list:
+                           modes=None, numeric=None) -> list:
     """``[(child, parent, cdf)]``: the code columns drawn again, row by row, from the released
     noisy conditional frequencies of the child given the parent (``cdf``: (parent width, child
     width) cumulative shares), in the order they are to be applied. Post-processing of the noisy
@@ -268,8 +268,11 @@ def resampling_from_tables(pairs, noisy: list, widths, eligible, sigma: float, s
     noise of many empty cells would otherwise hide a function). A pair is resampled when its
     table so denoised has a Cramer's V of at least ``RESAMPLE_V`` and both are value columns
     (``eligible``: levels, point masses), or when it has a V of at least ``MISSED_V``, the
-    generated rows' table less than ``MISSED_SHARE`` of it, and both columns are measured code
-    by code (``modes``; a mode of a continuous range keeps the generated place inside it).
+    generated rows' table less than ``MISSED_SHARE`` of it, and both columns are numeric
+    (``numeric``) and measured code by code (``modes``; a mode of a continuous range keeps the
+    generated place inside it). Only numeric pairs: the DP generator learns a categorical
+    column's relations through its condition vectors (each real row's own level), and a
+    numeric column has none, so the relations between numeric columns are the ones it misses.
     Strongest pairs first, the rules form a forest: a new column is drawn given one already in
     it (so a chain carat -> x -> y is applied in order), two new ones the coarser given the
     finer, and a pair of two columns already in it is left to the weights."""
@@ -284,7 +287,8 @@ def resampling_from_tables(pairs, noisy: list, widths, eligible, sigma: float, s
         if not v >= min(RESAMPLE_V, MISSED_V):  # NaN: fewer than two levels seen
             continue
         near = bool(eligible[a] and eligible[b] and v >= RESAMPLE_V)
-        missed = seen is not None and v >= MISSED_V and not cramers_v(np.asarray(seen[i], float)) >= MISSED_SHARE * v
+        missed = (seen is not None and numeric is not None and bool(numeric[a] and numeric[b]) and v >= MISSED_V
+                  and not cramers_v(np.asarray(seen[i], float)) >= MISSED_SHARE * v)
         if near or missed:
             found.append((-v, i, a, b, t, clipped))
     out, touched = [], set()
@@ -296,10 +300,10 @@ def resampling_from_tables(pairs, noisy: list, widths, eligible, sigma: float, s
         else:
             child = a if int(widths[a]) < int(widths[b]) else b
         parent = b if child == a else a
-        t, clipped = (t.T, clipped.T) if child == a else (t, clipped)  # rows: the parent's codes
         touched |= {child, parent}
         empty = t.sum(axis=1, keepdims=True) <= 0
         t = np.where(empty, clipped, t)
+        t = t.T if child == a else t  # rows: the parent's codes
         rows = t.sum(axis=1, keepdims=True)
         cond = np.where(rows > 0, t / np.maximum(rows, 1e-12), 1.0 / t.shape[1])
         out.append((int(child), int(parent), np.cumsum(cond, axis=1)))
@@ -319,17 +323,18 @@ def resample(codes: np.ndarray, rules: list, u: np.ndarray) -> np.ndarray:
 
 
 def tilt_from_release(pool: np.ndarray, widths, pairs, noisy: list, sigma: float, targets: list, eligible,
-                      rng: np.random.Generator, groups: list = ()) -> PairTilt:
+                      rng: np.random.Generator, groups: list = (), numeric=None) -> PairTilt:
     """The whole post-processing: the resampling rules read from the noisy tables (noise
     ``sigma`` per cell, measured on ``groups`` of codes, see :func:`pair_groups`), applied to
     the pool of generated codes (uniforms from ``rng``), then the tilt fitted on it. Only
     columns measured one group per code can be resampled; the pool's own pair tables tell
-    which measured dependences the generator missed."""
+    which measured dependences between ``numeric`` code columns (a bool per code column) the
+    generator missed."""
     whole = np.asarray([len(np.unique(g)) == len(g) for g in groups] if groups else [True] * len(widths), dtype=bool)
     eligible = np.asarray(eligible, dtype=bool) & whole
     paired, pair_widths = grouped(pool, groups) if groups else (pool, widths)
     seen = pair_counts(paired, pair_widths, pairs)
-    rules = resampling_from_tables(pairs, noisy, widths, eligible, sigma, seen, whole)
+    rules = resampling_from_tables(pairs, noisy, widths, eligible, sigma, seen, whole, numeric)
     if rules:
         pool = resample(pool, rules, rng.random((len(pool), len(rules))))
     return fit_tilt(pool, widths, pairs, noisy, targets, rules, groups)

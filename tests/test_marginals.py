@@ -108,7 +108,8 @@ def test_a_strong_dependence_the_generator_missed_is_resampled_along_a_chain():
     noisy = [t + rng.normal(0, 5.0, t.shape) for t in pair_counts(real, widths, pairs)]
     modes_only = np.zeros(4, dtype=bool)  # no value columns: the near-function rule cannot apply
     pool = rng.integers(0, 8, size=(n, 4))
-    tilt = tilt_from_release(pool, widths, pairs, noisy, 5.0, [None] * 4, modes_only, rng)
+    numeric = [True] * 4
+    tilt = tilt_from_release(pool, widths, pairs, noisy, 5.0, [None] * 4, modes_only, rng, (), numeric)
     rules = [(c, p) for c, p, _ in tilt.resample]
     # The two strongest pairs make a tree over 0, 1, 2 (the weaker 0-2 is left to the weights);
     # the unrelated column keeps its draws.
@@ -121,8 +122,10 @@ def test_a_strong_dependence_the_generator_missed_is_resampled_along_a_chain():
     for a, b in [(0, 1), (1, 2)]:
         assert np.corrcoef(again[:, a], again[:, b])[0, 1] > 0.6 > 0.05 > abs(np.corrcoef(pool[:, a], pool[:, b])[0, 1])
     # A generator that kept the dependence is left to the weights.
-    kept = tilt_from_release(real, widths, pairs, noisy, 5.0, [None] * 4, modes_only, rng)
+    kept = tilt_from_release(real, widths, pairs, noisy, 5.0, [None] * 4, modes_only, rng, (), numeric)
     assert kept.resample == []
+    # Categorical columns learn their relations through the condition vectors: left to the weights.
+    assert tilt_from_release(pool, widths, pairs, noisy, 5.0, [None] * 4, modes_only, rng, (), [False] * 4).resample == []
 
 
 def test_a_wide_numeric_column_is_measured_on_equal_mass_ranges_of_adjacent_values():

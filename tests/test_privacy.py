@@ -158,7 +158,8 @@ def test_saved_model_is_a_function_of_metadata_and_ledger_releases(dp_model, pri
     widths = loaded.transformer_.layout_.code_widths
     groups = pair_groups(widths, loaded.transformer_.code_values(), targets, pair_resolution(rebuilt.row_count, sigma))
     tilt = tilt_from_release(pool, widths, pairs, [np.asarray(c) for c in rel["pairs"]["counts"]], sigma, targets,
-                             loaded.transformer_.exact_code_columns(), numpy_generator(seeds[8]), groups)
+                             loaded.transformer_.exact_code_columns(), numpy_generator(seeds[8]), groups,
+                             [v is not None for v in loaded.transformer_.code_values()])
     assert tilt.get_state() == saved_tilt
     # ... and no exact statistic of the private table is in the file.
     text = json.dumps(meta)
