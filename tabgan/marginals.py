@@ -248,8 +248,8 @@ RESAMPLE_V = 0.9
 #: A measured pair with a strong dependence (noisy table's V at least ``MISSED_V``) that the
 #: generator's rows keep less than ``MISSED_SHARE`` of (their table's V) is resampled too, modes
 #: of continuous ranges included: weights cannot build a dependence the rows lack (diamonds at
-#: epsilon 1: carat, x, y, z and price came out of the DP generator unrelated, correlations
-#: near 0, and the tilt alone brought them to about 0.45 where the table has 0.86 to 0.98).
+#: epsilon 1: carat, x, y, z and price came out of the DP generator nearly unrelated, and the
+#: tilt alone brought them about halfway back; benchmarks/README.md).
 MISSED_V, MISSED_SHARE = 0.5, 0.5
 #: Cells below this many noise standard deviations count as empty when reading a near-function.
 RESAMPLE_Z = 2.0
