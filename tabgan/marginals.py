@@ -31,7 +31,7 @@ import numpy as np
 
 from ._stats import cramers_v
 
-__all__ = ["PairTilt", "pair_counts", "select_pairs", "measure_pairs", "fit_tilt", "candidate_pairs",
+__all__ = ["PairTilt", "Rule", "pair_counts", "select_pairs", "measure_pairs", "fit_tilt", "candidate_pairs",
            "em_epsilon", "pair_scores", "resampling_from_tables",
            "resample", "tilt_from_release", "pair_groups", "pair_resolution", "grouped"]
 
@@ -148,6 +148,66 @@ def measure_pairs(codes: np.ndarray, widths, pairs, sigma: float, rng: np.random
 
 
 @dataclass
+class Rule:
+    """One resampling rule: the code column ``child`` drawn again given ``parent``.
+
+    ``cdf`` (parent width, child width): the released conditional frequencies of the child
+    given the parent, cumulative. Without ``order`` the child is drawn afresh from its parent's
+    row. A numeric child has an ``order`` (its codes by value) and ``source``, the generated
+    rows' own cumulative conditional frequencies in that order (the pool the rule was fitted
+    on): the row's code is then mapped by quantiles, from its place among the generated codes
+    of its parent to the same place among the released ones (both in ``order``), so rows the
+    generator put high stay high. A generator that missed price given carat still ranks price
+    by the clarity and colour it conditioned on; a fresh draw would forget that ranking."""
+
+    child: int
+    parent: int
+    cdf: np.ndarray
+    order: np.ndarray | None = None
+    source: np.ndarray | None = None
+
+    def draw(self, codes: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """The child's new codes for rows ``codes`` (n, C), given uniforms ``u`` (n,)."""
+        parent = codes[:, self.parent]
+        rows = self.cdf[parent]
+        if self.order is None or self.source is None:  # a fresh draw
+            drawn = np.minimum((rows < u[:, None] * rows[:, -1:]).sum(axis=1), rows.shape[1] - 1)
+            return drawn if self.order is None else self.order[drawn]
+        rank = np.empty(len(self.order), dtype=np.int64)
+        rank[self.order] = np.arange(len(self.order))
+        place = rank[codes[:, self.child]]
+        seen = self.source[parent]
+        hi = seen[np.arange(len(place)), place]
+        lo = np.where(place > 0, seen[np.arange(len(place)), np.maximum(place - 1, 0)], 0.0)
+        total = seen[:, -1]
+        # A parent code the pool never generated has no ranking: a fresh draw.
+        q = np.where(total > 0, (lo + u * (hi - lo)) / np.maximum(total, 1e-300), u)
+        drawn = np.minimum((rows < q[:, None] * rows[:, -1:]).sum(axis=1), rows.shape[1] - 1)
+        return self.order[drawn]
+
+    def fitted(self, codes: np.ndarray) -> "Rule":
+        """The rule with ``source`` read from generated rows ``codes`` (a numeric child's only)."""
+        if self.order is None:
+            return self
+        width_p, width_c = self.cdf.shape
+        rank = np.empty(width_c, dtype=np.int64)
+        rank[self.order] = np.arange(width_c)
+        table = np.bincount(codes[:, self.parent] * width_c + rank[codes[:, self.child]],
+                            minlength=width_p * width_c).reshape(width_p, width_c).astype(np.float64)
+        return Rule(self.child, self.parent, self.cdf, self.order, np.cumsum(table, axis=1))
+
+    def get_state(self) -> list:
+        out = [int(self.child), int(self.parent), self.cdf.tolist()]
+        return out if self.order is None else out + [self.order.tolist(), self.source.tolist()]
+
+    @classmethod
+    def from_state(cls, state: list) -> "Rule":
+        order, source = (np.asarray(state[3], dtype=np.int64), np.asarray(state[4], dtype=np.float64)) \
+            if len(state) > 3 else (None, None)
+        return cls(int(state[0]), int(state[1]), np.asarray(state[2], dtype=np.float64), order, source)
+
+
+@dataclass
 class PairTilt:
     """Log-factors per measured pair cell and per level; rows are kept with ``min(1, w / cap)``."""
 
@@ -156,7 +216,7 @@ class PairTilt:
     level_factors: list          # per code column, (width,) log-factors
     offset: float = 0.0          # makes the weights average 1 on the pool they were fitted on
     cap: float = 1.0
-    resample: list = field(default_factory=list)  # [(child, parent, cdf)], see resampling_from_tables
+    resample: list = field(default_factory=list)  # [Rule], see resampling_from_tables
     groups: list = field(default_factory=list)    # per code column, each code's group in the pairs (see pair_groups)
 
     def log_weight(self, codes: np.ndarray) -> np.ndarray:
@@ -177,15 +237,14 @@ class PairTilt:
                 "factors": [f.tolist() for f in self.factors],
                 "level_factors": [f.tolist() for f in self.level_factors],
                 "offset": float(self.offset), "cap": float(self.cap),
-                "resample": [[int(c), int(p), cdf.tolist()] for c, p, cdf in self.resample],
+                "resample": [rule.get_state() for rule in self.resample],
                 "groups": [g.tolist() for g in self.groups]}
 
     @classmethod
     def from_state(cls, state: dict) -> "PairTilt":
         return cls([tuple(p) for p in state["pairs"]], [np.asarray(f, dtype=np.float64) for f in state["factors"]],
                    [np.asarray(f, dtype=np.float64) for f in state["level_factors"]], float(state["offset"]),
-                   float(state["cap"]), [(int(c), int(p), np.asarray(cdf, dtype=np.float64))
-                                         for c, p, cdf in state.get("resample", [])],
+                   float(state["cap"]), [Rule.from_state(r) for r in state.get("resample", [])],
                    [np.asarray(g, dtype=np.int64) for g in state.get("groups", [])])
 
 
@@ -256,11 +315,14 @@ RESAMPLE_Z = 2.0
 
 
 def resampling_from_tables(pairs, noisy: list, widths, eligible, sigma: float, seen: list | None = None,
-                           modes=None, numeric=None) -> list:
-    """``[(child, parent, cdf)]``: the code columns drawn again, row by row, from the released
-    noisy conditional frequencies of the child given the parent (``cdf``: (parent width, child
-    width) cumulative shares), in the order they are to be applied. Post-processing of the noisy
-    tables and of generated rows (``seen``: per pair, the generated rows' table).
+                           modes=None, numeric=None, values=None) -> list[Rule]:
+    """The :class:`Rule` s of the code columns drawn again, row by row, from the released noisy
+    conditional frequencies of the child given the parent, in the order they are to be applied.
+    Post-processing of the noisy tables and of generated rows (``seen``: per pair, the generated
+    rows' table). With ``values`` (per code column, each code's place on its value axis, or
+    ``None``; see ``TableTransformer.code_values``), a rule between two numeric columns maps the
+    child by quantiles (its ``order``; the rule's ``source`` is read from generated rows by
+    :meth:`Rule.fitted`).
 
     Weights cannot make a near-function (education -> education-num) out of a generator that
     mixes its levels: the few generated rows on the diagonal would need weights beyond any cap.
@@ -306,35 +368,43 @@ def resampling_from_tables(pairs, noisy: list, widths, eligible, sigma: float, s
         t = t.T if child == a else t  # rows: the parent's codes
         rows = t.sum(axis=1, keepdims=True)
         cond = np.where(rows > 0, t / np.maximum(rows, 1e-12), 1.0 / t.shape[1])
-        out.append((int(child), int(parent), np.cumsum(cond, axis=1)))
+        order = None
+        if values is not None and numeric is not None and numeric[child] and numeric[parent] \
+                and values[child] is not None:
+            order = np.argsort(np.asarray(values[child], dtype=np.float64), kind="stable")  # missing last
+            cond = cond[:, order]
+        out.append(Rule(int(child), int(parent), np.cumsum(cond, axis=1), order))
     return out
 
 
 def resample(codes: np.ndarray, rules: list, u: np.ndarray) -> np.ndarray:
-    """``codes`` with each rule's child drawn from its parent's row of ``cdf`` (``u``: (n, len(rules)) uniforms)."""
+    """``codes`` with each rule's child drawn again given its parent (``u``: (n, len(rules)) uniforms)."""
     if not rules:
         return codes
     out = np.array(codes, dtype=np.int64, copy=True)
-    for i, (child, parent, cdf) in enumerate(rules):
-        rows = cdf[out[:, parent]]
-        drawn = (rows < u[:, i:i + 1] * rows[:, -1:]).sum(axis=1)
-        out[:, child] = np.minimum(drawn, cdf.shape[1] - 1)
+    for i, rule in enumerate(rules):
+        out[:, rule.child] = rule.draw(out, u[:, i])
     return out
 
 
 def tilt_from_release(pool: np.ndarray, widths, pairs, noisy: list, sigma: float, targets: list, eligible,
-                      rng: np.random.Generator, groups: list = (), numeric=None) -> PairTilt:
+                      rng: np.random.Generator, groups: list = (), numeric=None, values=None) -> PairTilt:
     """The whole post-processing: the resampling rules read from the noisy tables (noise
     ``sigma`` per cell, measured on ``groups`` of codes, see :func:`pair_groups`), applied to
     the pool of generated codes (uniforms from ``rng``), then the tilt fitted on it. Only
     columns measured one group per code can be resampled; the pool's own pair tables tell
     which measured dependences between ``numeric`` code columns (a bool per code column) the
-    generator missed."""
+    generator missed. Each rule's ranking of the child (``values``, see :class:`Rule`) is read
+    from the pool as the rules before it left it."""
     whole = np.asarray([len(np.unique(g)) == len(g) for g in groups] if groups else [True] * len(widths), dtype=bool)
     eligible = np.asarray(eligible, dtype=bool) & whole
     paired, pair_widths = grouped(pool, groups) if groups else (pool, widths)
     seen = pair_counts(paired, pair_widths, pairs)
-    rules = resampling_from_tables(pairs, noisy, widths, eligible, sigma, seen, whole, numeric)
+    rules = resampling_from_tables(pairs, noisy, widths, eligible, sigma, seen, whole, numeric, values)
     if rules:
-        pool = resample(pool, rules, rng.random((len(pool), len(rules))))
+        u = rng.random((len(pool), len(rules)))
+        pool = np.array(pool, dtype=np.int64, copy=True)
+        for i, rule in enumerate(rules):  # each rule's ranking is read where it applies: after those before it
+            rules[i] = rule.fitted(pool)
+            pool[:, rule.child] = rules[i].draw(pool, u[:, i])
     return fit_tilt(pool, widths, pairs, noisy, targets, rules, groups)

@@ -82,7 +82,7 @@ def test_a_near_function_in_a_noisy_table_is_kept_by_resampling_the_coarser_colu
     weak = rng.uniform(80, 120, size=(5, 3))  # column 2 barely related: left to the weights
     eligible = np.array([True, True, True])
     rules = resampling_from_tables([(0, 1), (0, 2)], [noisy, weak], widths, eligible, 5.0)
-    assert [(c, p) for c, p, _ in rules] == [(1, 0)]
+    assert [(r.child, r.parent) for r in rules] == [(1, 0)]
     pool = np.stack([rng.integers(0, w, 20_000) for w in widths], axis=1)  # a generator that mixes them up
     again = resample(pool, rules, rng.random((len(pool), 1)))
     assert np.mean(again[:, 1] == function[again[:, 0]]) > 0.97
@@ -91,7 +91,8 @@ def test_a_near_function_in_a_noisy_table_is_kept_by_resampling_the_coarser_colu
     # alone (only when the generated rows miss the dependence, see the next test).
     assert resampling_from_tables([(0, 1)], [noisy], widths, np.array([True, False, True]), 5.0) == []
     tilt = tilt_from_release(pool, widths, [(0, 1)], [noisy], 5.0, [None] * 3, eligible, rng)
-    assert PairTilt.from_state(tilt.get_state()).resample[0][:2] == (1, 0)
+    back = PairTilt.from_state(tilt.get_state()).resample[0]
+    assert (back.child, back.parent, back.order) == (1, 0, None)
 
 
 def test_a_strong_dependence_the_generator_missed_is_resampled_along_a_chain():
@@ -110,7 +111,7 @@ def test_a_strong_dependence_the_generator_missed_is_resampled_along_a_chain():
     pool = rng.integers(0, 8, size=(n, 4))
     numeric = [True] * 4
     tilt = tilt_from_release(pool, widths, pairs, noisy, 5.0, [None] * 4, modes_only, rng, (), numeric)
-    rules = [(c, p) for c, p, _ in tilt.resample]
+    rules = [(r.child, r.parent) for r in tilt.resample]
     # The two strongest pairs make a tree over 0, 1, 2 (the weaker 0-2 is left to the weights);
     # the unrelated column keeps its draws.
     assert {frozenset(r) for r in rules} == {frozenset((0, 1)), frozenset((1, 2))}
@@ -126,6 +127,38 @@ def test_a_strong_dependence_the_generator_missed_is_resampled_along_a_chain():
     assert kept.resample == []
     # Categorical columns learn their relations through the condition vectors: left to the weights.
     assert tilt_from_release(pool, widths, pairs, noisy, 5.0, [None] * 4, modes_only, rng, (), [False] * 4).resample == []
+
+
+def test_a_numeric_child_is_mapped_by_quantiles_keeping_the_generators_ranking():
+    # Column 1 (numeric, codes in reverse order of value) depends on column 0 (numeric) in the
+    # real table; the generator missed that but ranks column 1 by column 2 (a category it was
+    # conditioned on). Resampled, column 1 follows the released table given column 0, and,
+    # mapped by quantiles, still rises with column 2, which a fresh draw forgets.
+    rng = np.random.default_rng(12)
+    widths, n = [8, 8, 4], 40_000
+    value_of = np.arange(8)[::-1].astype(float)  # code k of column 1 has value 7 - k
+    real = np.empty((n, 3), dtype=np.int64)
+    real[:, 0], real[:, 2] = rng.integers(0, 8, n), rng.integers(0, 4, n)
+    real[:, 1] = 7 - np.clip(real[:, 0] + rng.integers(-1, 2, n), 0, 7)
+    noisy = [pair_counts(real, widths, [(0, 1)])[0] + rng.normal(0, 5.0, (8, 8))]
+    pool = np.stack([rng.integers(0, 8, n), np.zeros(n, np.int64), rng.integers(0, 4, n)], axis=1)
+    pool[:, 1] = 7 - np.clip(2 * pool[:, 2] + rng.integers(0, 2, n), 0, 7)
+    values, numeric = [np.arange(8.0), value_of, None], [True, True, False]
+    mapped = tilt_from_release(pool, widths, [(0, 1)], noisy, 5.0, [None] * 3, np.zeros(3, bool), rng, (), numeric,
+                               values)
+    fresh = tilt_from_release(pool, widths, [(0, 1)], noisy, 5.0, [None] * 3, np.zeros(3, bool), rng, (), numeric)
+    rule = mapped.resample[0]
+    assert (rule.child, rule.parent) == (1, 0) and list(rule.order) == list(range(8))[::-1]
+    u = rng.random((n, 1))
+    target = np.clip(noisy[0], 0, None) / np.clip(noisy[0], 0, None).sum()
+    for tilt in (mapped, fresh):
+        again = resample(pool, tilt.resample, u)
+        joint = pair_counts(again, widths, [(0, 1)])[0] / n
+        assert np.abs(joint - target).sum() < 0.1  # the released table given column 0, either way
+        rises = np.corrcoef(value_of[again[:, 1]] - again[:, 0], again[:, 2])[0, 1]
+        assert rises > 0.3 if tilt is mapped else abs(rises) < 0.05
+    back = PairTilt.from_state(mapped.get_state())
+    assert np.array_equal(resample(pool, back.resample, u), resample(pool, mapped.resample, u))
 
 
 def test_a_wide_numeric_column_is_measured_on_equal_mass_ranges_of_adjacent_values():

@@ -316,10 +316,10 @@ class PrivateTraining(Training):
         self.released["sigma"][PAIR_COUNTS] = sigma
         self.released["pairs"] = {"pairs": [[int(a), int(b)] for a, b in pairs], "epsilon_each": eps0,
                                   "counts": [t.tolist() for t in noisy]}
-        numeric = [v is not None for v in parts.transformer.code_values()]
+        values = parts.transformer.code_values()
         tilt = tilt_from_release(pool, widths, pairs, noisy, sigma, encoded.targets,
                                  parts.transformer.exact_code_columns(), numpy_generator(seeds["pair_pool"]), groups,
-                                 numeric)
+                                 [v is not None for v in values], values)
         return replace(calibration, pair_tilt=tilt)
 
     @property
