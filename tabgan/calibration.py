@@ -15,16 +15,17 @@ without retraining:
 * every quantile-encoded score gets a monotone map from the quantiles of the generated scores
   to those of a standard normal (in the encoding's units), which keeps the rank of every
   generated value and so every rank relation between columns;
-* without differential privacy, every continuous mode of a mode-encoded column gets the same
-  kind of monotone map, from the generated positions inside the mode to the quantiles the
-  training values have there (``mode_quantiles``, statistics of the table kept with the model
-  like the mixture itself). The generator's tanh unit spreads wider than the data, and values
-  past a bound used to pile up on it when clipped (adult's fnlwgt: 2% of rows at the
-  minimum, against 0.04% in the table).
+* every continuous mode of a mode-encoded column gets the same kind of monotone map, from the
+  generated positions inside the mode to the quantiles the training values have there
+  (``mode_quantiles``, statistics of the table kept with the model like the mixture itself;
+  under differential privacy, the quantiles of the released noisy fine histogram inside the
+  mode). The generator's tanh unit spreads wider than the data, and values past a bound used
+  to pile up on it when clipped (adult's fnlwgt: 2% of rows at the minimum, against 0.04% in
+  the table); under DP the generator spread price evenly over its top mode (9,520 to 18,432 on
+  diamonds), where the real prices crowd at the low end.
 
 It is post-processing: the targets come from the fitted model (under DP, from its noisy
-releases; no mode quantiles there) and the pools from the generator, so it reads no training
-row and costs no privacy.
+releases) and the pools from the generator, so it reads no training row and costs no privacy.
 """
 
 from __future__ import annotations

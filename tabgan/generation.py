@@ -128,8 +128,8 @@ def generate(parts: GenerationParts, n: int, parsed: list[tuple[int, int]], seq:
 
 def calibrate(parts: GenerationParts, targets: list, seq: np.random.SeedSequence,
               mode_targets: dict | None = None) -> Calibration:
-    """Offsets and score maps towards ``targets`` (one per code column) and, without
-    differential privacy, the in-mode ``mode_targets``, fitted on rows generated from ``seq``
+    """Offsets and score maps towards ``targets`` (one per code column) and the in-mode
+    ``mode_targets``, fitted on rows generated from ``seq``
     (with ``parts.dependencies`` enforced); see :mod:`tabgan.calibration`."""
     layout = parts.transformer.layout_
     gumbel_mask, level_bias = output_masks(parts)

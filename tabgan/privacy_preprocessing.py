@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from .calibration import MIN_MODE_ROWS, MODE_LEVELS
 from .schema import ColumnSpec, Schema, numeric_values
 from .transformers.categorical import level_codes
 
@@ -351,6 +352,32 @@ def _equal_mass_modes(lefts: np.ndarray, rights: np.ndarray, mass: np.ndarray, k
     return [(cuts[j], cuts[j + 1]) for j in range(k) if cuts[j + 1] > cuts[j]]
 
 
+def _in_mode_quantiles(lefts: np.ndarray, rights: np.ndarray, mass: np.ndarray, intervals: list) -> list:
+    """Per interval (mode), the quantiles at ``MODE_LEVELS`` of the noisy fine histogram's mass
+    inside it, spread evenly over each sub-bin, in the mode's position units (``-1`` at its left
+    end, ``1`` at its right); ``[]`` for a mode holding less than ``MIN_MODE_ROWS`` of noisy mass.
+    The calibration maps the generator's positions in the mode onto them (post-processing, as
+    the quantiles of the training positions are without DP)."""
+    out = []
+    for a, b in intervals:
+        lo, hi = np.clip(lefts, a, b), np.clip(rights, a, b)
+        share = np.where(rights > lefts, (hi - lo) / np.maximum(rights - lefts, 1e-300), 0.0)
+        m = mass * share
+        keep = (hi > lo) & (m > 0)
+        if m[keep].sum() < MIN_MODE_ROWS or b <= a:
+            out.append([])
+            continue
+        order = np.argsort(lo[keep], kind="stable")
+        lo, hi, m = lo[keep][order], hi[keep][order], m[keep][order]
+        ends = np.cumsum(m)
+        x = np.ravel(np.column_stack([lo, hi]))
+        c = np.ravel(np.column_stack([ends - m, ends]))
+        c = c + np.linspace(0.0, 1e-9 * ends[-1], len(c))  # strictly increasing, so it inverts
+        q = np.interp(np.asarray(MODE_LEVELS) * c[-1], c, x)
+        out.append([float(v) for v in np.clip((q - (a + b) / 2.0) / ((b - a) / 2.0), -1.0, 1.0)])
+    return out
+
+
 def _empty_ends(raw: np.ndarray, sigma: float) -> tuple[int, int]:
     """``[first, last)`` of the bins kept after trimming each end: the longest run of end bins
     whose summed (unclipped, so unbiased) noisy count stays within TRIM_Z noise std of zero.
@@ -444,10 +471,11 @@ def _build_numeric(spec: ColumnSpec, col: dict, sigma_coarse: float, sigma_fine:
         "step": {"integer": 1.0, "datetime": _datetime_step(spec)}.get(spec.kind, 0.0),
         "missing_mode": bool(nullable),
         "encoding": encoding, "knots": [], "cdf": [],
+        "mode_quantiles": _in_mode_quantiles(lefts, rights, mass, intervals) if len(mass) else [[]] * len(intervals),
     }
     cont = [float(v) for v in share]
     if encoding == "quantile" and intervals and len(mass) and mass.sum() > 0:
-        state.update(_quantile_state(lefts, rights, mass, center, scale))
+        state.update(_quantile_state(lefts, rights, mass, center, scale), mode_quantiles=[])
         cont = [float(mass.sum())]
     # Target share of each mode (points, continuous part, missing), for the calibration.
     modes = [pmass[i] for i in order] + cont + ([max(float(coarse[0]), 0.0)] if nullable else [])

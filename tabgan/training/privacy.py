@@ -253,8 +253,8 @@ class PrivateTraining(Training):
         targets = [col.mode_probs_ if isinstance(col, NumericTransformer) else next(level_iter)
                    for col in transformer.columns_]
         # No exact row count under DP: it is a fact of the private table.
-        return Encoded(built.schema, transformer, floats, codes, built.level_probs, targets, None, None,
-                       built.row_count)
+        return Encoded(built.schema, transformer, floats, codes, built.level_probs, targets,
+                       transformer.released_mode_quantiles(), None, built.row_count)
 
     def schedule(self, encoded: Encoded) -> Schedule:
         plan, s = self.plan, self.settings

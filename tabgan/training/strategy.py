@@ -67,7 +67,7 @@ class Encoded:
     """The encoded table and what the model keeps of it.
 
     ``level_probs``: every level column's frequencies; ``targets``: the calibration's target
-    per code column; ``mode_targets``: its in-mode quantiles (None under DP); ``n_rows``: the
+    per code column; ``mode_targets``: its in-mode quantiles (under DP, those of the released histograms); ``n_rows``: the
     exact row count, None where it is private; ``row_count``: the count, or its DP estimate.
     """
 

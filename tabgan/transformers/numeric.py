@@ -110,6 +110,7 @@ class NumericTransformer:
         self.encoding_ = self.encoding
         self.knots_, self.cdf_ = [], []
         self.mode_probs_ = None  # set from DP releases only; a plain fit counts the encoded modes
+        self.mode_quantiles_ = []  # DP releases only: per continuous mode, its released in-mode quantiles
         if self.encoding == "quantile" and means:
             self._fit_quantile(residual, rng)
         return self
@@ -318,7 +319,7 @@ class NumericTransformer:
                 "means": self.means_, "stds": self.stds_, "weights": self.weights_,
                 "half_widths": self.half_widths_, "step": self.step_, "missing_mode": self.has_missing_mode_,
                 "encoding": self.encoding_, "knots": self.knots_, "cdf": self.cdf_,
-                "mode_probs": self.mode_probs_}
+                "mode_probs": self.mode_probs_, "mode_quantiles": self.mode_quantiles_}
 
     def set_state(self, state: dict) -> "NumericTransformer":
         self.center_ = float(state["center"])
@@ -334,4 +335,5 @@ class NumericTransformer:
         self.knots_ = [float(v) for v in state.get("knots", [])]
         self.cdf_ = [float(v) for v in state.get("cdf", [])]
         self.mode_probs_ = state.get("mode_probs")
+        self.mode_quantiles_ = [list(q) for q in state.get("mode_quantiles", [])]
         return self

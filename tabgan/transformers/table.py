@@ -184,6 +184,17 @@ class TableTransformer:
                 out[fs.start] = (cs.start, list(range(len(col.points_), len(col.points_) + len(col.means_))))
         return out
 
+    def released_mode_quantiles(self) -> dict:
+        """Under DP, the in-mode quantiles the encoders were built with (from the noisy fine
+        histograms), keyed as :func:`tabgan.calibration.mode_quantiles` keys the training ones."""
+        out = {}
+        for col, (_, fs, cs) in zip(self.columns_, self.layout_.columns, strict=True):
+            if isinstance(col, NumericTransformer) and not col.knots_:
+                for j, q in enumerate(col.mode_quantiles_):
+                    if len(q):
+                        out[(fs.start, cs.start, len(col.points_) + j)] = np.asarray(q, dtype=np.float64)
+        return out
+
     def exact_code_columns(self) -> np.ndarray:
         """(C,) bool: the code columns whose code is a value, not a mode of a continuous range:
         categorical/boolean levels, and numeric columns made of point masses only."""
