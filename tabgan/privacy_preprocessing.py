@@ -66,9 +66,9 @@ TRIM_Z = 2.0
 #: A noisy count is trusted above this many standard deviations of its noise.
 KEEP_Z = 3.0
 #: Gaussian mixture modes per numeric column (equal-mass intervals), as CTGAN's 10. Twenty
-#: (while each held 100 noisy rows) lifted diamonds' TSTR R^2 at epsilon 1, seed 0, from 0.797
-#: to 0.865, but seed 1's column shapes fell to 0.830, and on adult the pair selection then spent a fifth of its pairs on fnlwgt, whose
-#: larger tables score high on the table's own sampling error (benchmarks/README.md).
+#: lifted diamonds' TSTR R^2 at epsilon 1, seed 0 (0.797 -> 0.865), but seed 1's column shapes
+#: fell to 0.830, and on adult the pair selection then spent a third of its pairs on fnlwgt,
+#: whose larger tables score high on the table's own sampling error (benchmarks/README.md).
 MAX_MODES = 10
 
 
