@@ -67,8 +67,9 @@ TRIM_Z = 2.0
 KEEP_Z = 3.0
 #: Gaussian mixture modes per numeric column (equal-mass intervals), as CTGAN's 10. Twenty
 #: lifted diamonds' TSTR R^2 at epsilon 1, seed 0 (0.797 -> 0.865), but seed 1's column shapes
-#: fell to 0.830, and on adult the pair selection then spent a third of its pairs on fnlwgt,
-#: whose larger tables score high on the table's own sampling error (benchmarks/README.md).
+#: fell to 0.830, and on adult the pair selection then spent a third of its pairs on fnlwgt, a
+#: column nearly unrelated to the rest (why its tables scored so high is not established;
+#: benchmarks/README.md).
 MAX_MODES = 10
 
 
