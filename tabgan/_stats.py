@@ -1,13 +1,21 @@
-"""Small statistics shared by the training layer and the evaluation package (torch-free).
+"""Small statistics and constants shared across layers (the training layer, the evaluation
+package, the calibration and the DP releases; torch-free).
 
-They live here, below both, so that neither imports the other.
+They live here, below all of them, so that none imports another.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["cramers_v"]
+__all__ = ["cramers_v", "MODE_LEVELS", "MIN_MODE_ROWS"]
+
+#: Probability levels of the in-mode quantile maps (``tabgan.calibration``), with the ends (the
+#: smallest and largest value of the mode, so generated values stay inside its range); under
+#: DP the released histograms give them (``tabgan.privacy_preprocessing``).
+MODE_LEVELS = np.linspace(0.0, 1.0, 257)
+#: A mode gets its map only with at least this many values (fewer give noisy quantiles).
+MIN_MODE_ROWS = 100
 
 
 def cramers_v(table: np.ndarray) -> float:

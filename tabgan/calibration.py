@@ -36,17 +36,13 @@ from typing import Callable
 import numpy as np
 from scipy.special import ndtri
 
+from ._stats import MIN_MODE_ROWS, MODE_LEVELS
 from .marginals import PairTilt
 
 __all__ = ["Calibration", "fit_calibration", "mode_quantiles", "LEVELS", "MODE_LEVELS"]
 
 #: Probability levels at which generated and target scores are matched.
 LEVELS = (np.arange(1000) + 0.5) / 1000
-#: Probability levels of the in-mode quantile maps, with the ends (the smallest and largest
-#: training value of the mode, so generated values stay inside its range).
-MODE_LEVELS = np.linspace(0.0, 1.0, 257)
-#: A mode gets its map only with at least this many training values (fewer give noisy quantiles).
-MIN_MODE_ROWS = 100
 #: Rows per pool, and IPF rounds over the logit offsets.
 POOL_ROWS, ROUNDS = 20_000, 4
 #: IPF rounds when dependency rules set levels of some columns: the rows a rule sets and the

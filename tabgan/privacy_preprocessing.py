@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from .calibration import MIN_MODE_ROWS, MODE_LEVELS
+from ._stats import MIN_MODE_ROWS, MODE_LEVELS
 from .schema import ColumnSpec, Schema, numeric_values
 from .transformers.categorical import level_codes
 
