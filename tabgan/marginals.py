@@ -166,33 +166,34 @@ class Rule:
     order: np.ndarray | None = None
     source: np.ndarray | None = None
 
+    def _rank(self) -> np.ndarray:
+        """Each child code's place in ``order``."""
+        rank = np.empty(len(self.order), dtype=np.int64)
+        rank[self.order] = np.arange(len(self.order))
+        return rank
+
     def draw(self, codes: np.ndarray, u: np.ndarray) -> np.ndarray:
         """The child's new codes for rows ``codes`` (n, C), given uniforms ``u`` (n,)."""
         parent = codes[:, self.parent]
-        rows = self.cdf[parent]
-        if self.order is None or self.source is None:  # a fresh draw
-            drawn = np.minimum((rows < u[:, None] * rows[:, -1:]).sum(axis=1), rows.shape[1] - 1)
-            return drawn if self.order is None else self.order[drawn]
-        rank = np.empty(len(self.order), dtype=np.int64)
-        rank[self.order] = np.arange(len(self.order))
-        place = rank[codes[:, self.child]]
-        seen = self.source[parent]
-        hi = seen[np.arange(len(place)), place]
-        lo = np.where(place > 0, seen[np.arange(len(place)), np.maximum(place - 1, 0)], 0.0)
-        total = seen[:, -1]
-        # A parent code the pool never generated has no ranking: a fresh draw.
-        q = np.where(total > 0, (lo + u * (hi - lo)) / np.maximum(total, 1e-300), u)
-        drawn = np.minimum((rows < q[:, None] * rows[:, -1:]).sum(axis=1), rows.shape[1] - 1)
-        return self.order[drawn]
+        q = u  # the quantile drawn at: fresh, or the row's place among the generated codes
+        if self.source is not None:
+            place = self._rank()[codes[:, self.child]]
+            seen, rows = self.source[parent], np.arange(len(place))
+            hi = seen[rows, place]
+            lo = np.where(place > 0, seen[rows, place - 1], 0.0)
+            total = seen[:, -1]
+            # A parent code the pool never generated has no ranking: a fresh draw.
+            q = np.where(total > 0, (lo + u * (hi - lo)) / np.maximum(total, 1e-300), u)
+        cdf = self.cdf[parent]
+        drawn = np.minimum((cdf < q[:, None] * cdf[:, -1:]).sum(axis=1), cdf.shape[1] - 1)
+        return drawn if self.order is None else self.order[drawn]
 
     def fitted(self, codes: np.ndarray) -> "Rule":
         """The rule with ``source`` read from generated rows ``codes`` (a numeric child's only)."""
         if self.order is None:
             return self
         width_p, width_c = self.cdf.shape
-        rank = np.empty(width_c, dtype=np.int64)
-        rank[self.order] = np.arange(width_c)
-        table = np.bincount(codes[:, self.parent] * width_c + rank[codes[:, self.child]],
+        table = np.bincount(codes[:, self.parent] * width_c + self._rank()[codes[:, self.child]],
                             minlength=width_p * width_c).reshape(width_p, width_c).astype(np.float64)
         return Rule(self.child, self.parent, self.cdf, self.order, np.cumsum(table, axis=1))
 
