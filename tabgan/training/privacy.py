@@ -26,7 +26,7 @@ from ..sampling import ConditionalSampler
 from ..schema import Schema, infer_schema, parse_metadata
 from ..transformers import TableTransformer
 from ..transformers.numeric import NumericTransformer
-from ..marginals import fit_tilt, grouped, measure_pairs, pair_groups, pair_resolution, select_pairs, tilt_from_release
+from ..marginals import grouped, measure_in_rounds, pair_groups, pair_resolution, tilt_from_release
 from .accounting import PAIR_COUNTS, PrivacyAccountant, PrivacyPlan, noise_for
 from .loop import TrainingState, generate, real_batch, resolve_epochs, widest_condition
 from .strategy import Encoded, FitSettings, Schedule, Training
@@ -307,19 +307,17 @@ class PrivateTraining(Training):
         # A numeric column with many codes is measured on fewer ranges of them (post-processing).
         groups = pair_groups(widths, parts.transformer.code_values(), encoded.targets,
                              pair_resolution(encoded.row_count, sigma))
-        (codes, pair_widths), (pool_groups, _) = grouped(encoded.codes, groups), grouped(pool, groups)
-        # Pairs are scored against the pool tilted to the released 1-way frequencies (post-processing).
-        one_way = np.exp(fit_tilt(pool, widths, [], [], encoded.targets).log_weight(pool))
-        pairs = select_pairs(codes, pool_groups, pair_widths, encoded.row_count, plan.k_pairs, eps0, sigma, rng,
-                             one_way)
-        noisy = measure_pairs(codes, pair_widths, pairs, sigma, rng)
+        values = parts.transformer.code_values()
+        numeric, exact = [v is not None for v in values], parts.transformer.exact_code_columns()
+        # Chosen in rounds, each scored against the pool as the releases before it post-process it.
+        pairs, noisy = measure_in_rounds(grouped(encoded.codes, groups)[0], pool, widths, groups, encoded.row_count,
+                                         plan.k_pairs, eps0, sigma, rng, encoded.targets, exact,
+                                         lambda: numpy_generator(seeds["pair_pool"]), numeric, values)
         self.released["sigma"][PAIR_COUNTS] = sigma
         self.released["pairs"] = {"pairs": [[int(a), int(b)] for a, b in pairs], "epsilon_each": eps0,
                                   "counts": [t.tolist() for t in noisy]}
-        values = parts.transformer.code_values()
-        tilt = tilt_from_release(pool, widths, pairs, noisy, sigma, encoded.targets,
-                                 parts.transformer.exact_code_columns(), numpy_generator(seeds["pair_pool"]), groups,
-                                 [v is not None for v in values], values)
+        tilt = tilt_from_release(pool, widths, pairs, noisy, sigma, encoded.targets, exact,
+                                 numpy_generator(seeds["pair_pool"]), groups, numeric, values)
         return replace(calibration, pair_tilt=tilt)
 
     @property

@@ -176,24 +176,22 @@ class TableTransformer:
                 out[fs.start] = (cs.start, len(col.points_))
         return out
 
+    def _mode_encoded(self):
+        """(column, its float slice, its code slice) of every mode-encoded numeric column."""
+        for col, (_, fs, cs) in zip(self.columns_, self.layout_.columns, strict=True):
+            if isinstance(col, NumericTransformer) and not col.knots_:
+                yield col, fs, cs
+
     def mode_floats(self) -> dict[int, tuple[int, list[int]]]:
         """Float index of every mode-encoded position -> (its code column, its continuous modes)."""
-        out = {}
-        for col, (_, fs, cs) in zip(self.columns_, self.layout_.columns, strict=True):
-            if isinstance(col, NumericTransformer) and not col.knots_ and col.means_:
-                out[fs.start] = (cs.start, list(range(len(col.points_), len(col.points_) + len(col.means_))))
-        return out
+        return {fs.start: (cs.start, list(range(len(col.points_), len(col.points_) + len(col.means_))))
+                for col, fs, cs in self._mode_encoded() if col.means_}
 
     def released_mode_quantiles(self) -> dict:
         """Under DP, the in-mode quantiles the encoders were built with (from the noisy fine
         histograms), keyed as :func:`tabgan.calibration.mode_quantiles` keys the training ones."""
-        out = {}
-        for col, (_, fs, cs) in zip(self.columns_, self.layout_.columns, strict=True):
-            if isinstance(col, NumericTransformer) and not col.knots_:
-                for j, q in enumerate(col.mode_quantiles_):
-                    if len(q):
-                        out[(fs.start, cs.start, len(col.points_) + j)] = np.asarray(q, dtype=np.float64)
-        return out
+        return {(fs.start, cs.start, len(col.points_) + j): np.asarray(q, dtype=np.float64)
+                for col, fs, cs in self._mode_encoded() for j, q in enumerate(col.mode_quantiles_) if len(q)}
 
     def exact_code_columns(self) -> np.ndarray:
         """(C,) bool: the code columns whose code is a value, not a mode of a continuous range:
