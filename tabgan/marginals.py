@@ -7,10 +7,12 @@ their budget on measured low-order marginals instead. Under ``epsilon=...`` tabg
 after training, in the space of the codes every column already has (a categorical level, or
 a numeric column's mode: its point masses and equal-mass intervals):
 
-* :func:`select_pairs` reads the private codes once: it picks ``k`` pairs of columns by the
-  exponential mechanism (one-shot Gumbel top-``k``), scoring each candidate by how far the
-  generator's joint table is from the table's (L1, in counts: sensitivity 1 under adding or
-  removing one row) less the error the measurement's own noise would bring (AIM's rule);
+* :func:`select_pairs` reads the private codes: it picks pairs of columns by the exponential
+  mechanism (Gumbel top-``k``), scoring each candidate by how far the generator's joint table
+  is from the table's (L1, in counts: sensitivity 1 under adding or removing one row) less the
+  error the measurement's own noise and the generated rows' sampling would bring (AIM's rule);
+  :func:`measure_in_rounds` chooses and measures the ``k`` pairs in rounds, each scored
+  against the generated rows as the releases before it post-process them;
 * :func:`measure_pairs` releases the counts of those pairs with Gaussian noise (each row adds
   1 to one cell of each table: L2 sensitivity ``sqrt(k)``);
 * :func:`fit_tilt` is post-processing: on pools of *generated* rows it fits a log-linear
