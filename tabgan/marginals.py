@@ -436,9 +436,9 @@ def tilt_from_release(pool: np.ndarray, widths, pairs, noisy: list, sigma: float
 #: post-processed it (rules and tilt), so a pair those releases already fix does not take a
 #: measurement from a pair they leave wrong. The ledger is the same for any split: k exponential
 #: mechanisms of ``epsilon0`` and k tables of noise ``sigma`` in all (zCDP composes adaptively).
-#: Three rounds, not one pair per round: on one DP generator each of adult and diamonds (eps 1),
-#: one pair per round left diamonds' price with one measured pair and lost 0.02 of its ML
-#: efficacy, while three rounds gained on every figure of both (benchmarks/README.md).
+#: Three rounds, not one pair per round: on one DP generator each of adult and diamonds (eps 1,
+#: ``benchmarks/dp_selection.py``), one pair per round left diamonds' price with one measured
+#: pair and lost 0.013 to 0.018 of its ML efficacy; three rounds gained on every figure of both.
 SELECT_ROUNDS = 3
 
 
