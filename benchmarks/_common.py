@@ -66,6 +66,15 @@ def limit_threads(n: int) -> None:
 # --------------------------------------------------------------------------- data
 
 
+def prepared(dataset: str, data_dir: str | Path, threads: int):
+    """A benchmark's start: torch on ``threads`` threads, then the shared table, its protocol
+    split and its task: ``(df, meta, train, holdout, task)``."""
+    limit_threads(threads)
+    df, meta = load_dataset(dataset, data_dir)
+    train, holdout = split(df)
+    return df, meta, train, holdout, task_of(df, meta)
+
+
 def column_kinds(meta: Mapping[str, Any]) -> dict[str, str]:
     """``{column: kind}`` from a dataset JSON, whose entries are a kind or ``{"kind": ...}``."""
     kinds = {}

@@ -110,11 +110,8 @@ def main(argv=None) -> int:
     sys.path.insert(0, str(HERE))
     import _common as C
 
-    C.limit_threads(args.threads)
     started = time.perf_counter()
-    df, meta = C.load_dataset(args.dataset, args.data_dir)
-    train, holdout = C.split(df)
-    task = C.task_of(df, meta)
+    df, meta, train, holdout, task = C.prepared(args.dataset, args.data_dir, args.threads)
     n = len(train)
     kinds_only = {"columns": C.column_kinds(meta)}  # kinds only: no categories, bounds or counts
     print(f"{args.dataset}: train {n}, holdout {len(holdout)}; threads {args.threads}", flush=True)

@@ -105,11 +105,8 @@ def main(argv=None) -> int:
     import _common as C
     from tabgan import marginals as M
 
-    C.limit_threads(args.threads)
     started = time.perf_counter()
-    df, meta = C.load_dataset(args.dataset, args.data_dir)
-    train, holdout = C.split(df)
-    task = C.task_of(df, meta)
+    df, meta, train, holdout, task = C.prepared(args.dataset, args.data_dir, args.threads)
     t0 = time.perf_counter()
     model, c = fit_capturing(train, {"columns": C.column_kinds(meta)}, args.epsilon, args.delta, args.seed)
     print(f"{args.dataset}: DP fit (eps {args.epsilon:g}, seed {args.seed}) in {time.perf_counter() - t0:.0f} s; "
