@@ -23,6 +23,7 @@ private codes are read once per variant and seed.
 from __future__ import annotations
 
 import argparse
+import inspect
 import math
 import os
 import sys
@@ -69,30 +70,26 @@ def raw_scores(marginals):
 
 
 def fit_capturing(train, kinds, eps, delta, seed):
-    """A DP fit, and the inputs of its choice of pairs (read as ``finish_calibration`` reads them)."""
+    """A DP fit, and the arguments its ``finish_calibration`` chose and measured the pairs with
+    (``tabgan.marginals.measure_in_rounds``, bound by name)."""
     from tabgan import Synthesizer
     from tabgan import marginals as M
-    from tabgan.training.privacy import PrivateTraining
+    from tabgan.training import privacy
 
     captured = {}
-    original = PrivateTraining.finish_calibration
+    original = privacy.measure_in_rounds
 
-    def capturing(self, parts, encoded, calibration, seeds, make_pool):
-        plan, widths = self.plan, parts.transformer.layout_.code_widths
-        values = parts.transformer.code_values()
-        groups = M.pair_groups(widths, values, encoded.targets, M.pair_resolution(encoded.row_count, plan.pair_sigma))
-        captured.update(pool=make_pool(seeds["pair_pool"]), private=M.grouped(encoded.codes, groups)[0],
-                        widths=widths, groups=groups, n=encoded.row_count, k=plan.k_pairs, eps0=plan.pair_epsilon_each,
-                        sigma=plan.pair_sigma, targets=encoded.targets, exact=parts.transformer.exact_code_columns(),
-                        values=values, numeric=[v is not None for v in values], calibration=calibration)
-        return original(self, parts, encoded, calibration, seeds, make_pool)
+    def capturing(*args, **kwargs):
+        bound = inspect.signature(M.measure_in_rounds).bind(*args, **kwargs)
+        captured.update(bound.arguments)
+        return original(*args, **kwargs)
 
-    PrivateTraining.finish_calibration = capturing
+    privacy.measure_in_rounds = capturing
     try:
         model = Synthesizer(epsilon=eps, delta=delta, random_state=seed, verbose=False)
         model.fit(train, metadata=kinds)
     finally:
-        PrivateTraining.finish_calibration = original
+        privacy.measure_in_rounds = original
     return model, captured
 
 
@@ -120,15 +117,13 @@ def main(argv=None) -> int:
         for s in range(args.selections):
             M.pair_scores = kept_scores if discounted else raw_scores(M)
             try:
-                pairs, noisy = M.measure_in_rounds(
-                    c["private"], c["pool"], c["widths"], c["groups"], c["n"], c["k"], c["eps0"], c["sigma"],
-                    np.random.default_rng(1000 + s), c["targets"], c["exact"], lambda: np.random.default_rng(7),
-                    c["numeric"], c["values"], rounds=rounds)
+                # Selection and measurement noise from the selection seed; the resampling's
+                # uniforms from one fixed generator, the same for every variant.
+                pairs, _, tilt = M.measure_in_rounds(**{**c, "rng": np.random.default_rng(1000 + s), "rounds": rounds,
+                                                        "post_rng": lambda: np.random.default_rng(7)})
             finally:
                 M.pair_scores = kept_scores
-            tilt = M.tilt_from_release(c["pool"], c["widths"], pairs, noisy, c["sigma"], c["targets"], c["exact"],
-                                       np.random.default_rng(7), c["groups"], c["numeric"], c["values"])
-            model.calibration_ = replace(c["calibration"], pair_tilt=tilt)
+            model.calibration_ = replace(model.calibration_, pair_tilt=tilt)
             synthetic = model.sample(len(train), random_state=args.seed)
             row = C.score(f"{variant} (selection {s})", train, holdout, synthetic, meta, fit_s=0, sample_s=0,
                           note="", extra={"variant": variant, "selection_seed": s,
@@ -141,8 +136,7 @@ def main(argv=None) -> int:
                   f"pairs {figures[2]:.4f}, ML efficacy {figures[3]:.4f}", flush=True)
         mean = np.mean(scored, axis=0)
         summary.append({"variant": variant, "quality": float(mean[0]), "column_shapes": float(mean[1]),
-                        "pair_trends": float(mean[2]),
-                        "ml_efficacy": float(mean[3])})
+                        "pair_trends": float(mean[2]), "ml_efficacy": float(mean[3])})
     lines = ["| variant | quality | column shapes | pair trends | ML efficacy |", "|---|---|---|---|---|"]
     lines += [f"| {m['variant']} | {m['quality']:.4f} | {m['column_shapes']:.4f} | {m['pair_trends']:.4f} | "
               f"{m['ml_efficacy']:.4f} |" for m in summary]

@@ -123,9 +123,8 @@ def select_pairs(codes: np.ndarray, synthetic: np.ndarray, widths, n_hat: float,
     ``codes`` are the private rows' codes (read here, and only for the scores); ``synthetic``
     the codes of generated rows (with ``weights``, say those of a tilt towards the released 1-way
     frequencies, so that a column's own error does not make every pair of it look wrong), whose
-    joint tables are scaled to ``n_hat`` (the DP row count).
-    A pair's score is the L1 distance of the two tables in counts, less the expected L1 error of
-    measuring it with noise ``sigma``: sensitivity 1 under adding or removing one row."""
+    joint tables are scaled to ``n_hat`` (the DP row count). The scores are :func:`pair_scores`
+    (sensitivity 1 under adding or removing one row)."""
     taken = {tuple(p) for p in exclude}
     pairs = [p for p in candidate_pairs(widths) if p not in taken]
     k = min(int(k), len(pairs))
@@ -450,25 +449,27 @@ def round_sizes(k: int, rounds: int) -> list[int]:
 
 def measure_in_rounds(private: np.ndarray, pool: np.ndarray, widths, groups: list, n_hat: float, k: int,
                       epsilon0: float, sigma: float, rng: np.random.Generator, targets: list, eligible,
-                      post_rng, numeric=None, values=None, rounds: int | None = SELECT_ROUNDS) -> tuple[list, list]:
+                      post_rng, numeric=None, values=None,
+                      rounds: int | None = SELECT_ROUNDS) -> tuple[list, list, PairTilt]:
     """Choose and measure ``k`` pairs in ``rounds`` rounds (see :data:`SELECT_ROUNDS`; ``None``:
-    one pair each): the pairs and their noisy
-    tables. ``private``: the training rows' codes on ``groups`` (read by the selection's scores
-    and the measurements only); ``pool``: generated codes, scored first with the tilt towards
-    the 1-way ``targets`` alone, then as each round's releases post-process it (``post_rng()``:
-    a fresh generator of the resampling's uniforms; ``eligible``, ``numeric``, ``values`` as in
+    one pair each): the pairs, their noisy tables, and the tilt that post-processes the pool
+    towards them (what :func:`tilt_from_release` rebuilds from the releases with ``post_rng()``).
+
+    ``private``: the training rows' codes on ``groups`` (read by the selection's scores and the
+    measurements only); ``pool``: generated codes, scored first with the tilt towards the 1-way
+    ``targets`` alone, then as each round's releases post-process it (``post_rng()``: a fresh
+    generator of the resampling's uniforms; ``eligible``, ``numeric``, ``values`` as in
     :func:`resampled_pool`)."""
-    paired_pool, pair_widths = grouped(pool, groups) if groups else (pool, [int(w) for w in widths])
-    scored, weights = paired_pool, np.exp(fit_tilt(pool, widths, [], [], targets).log_weight(pool))
+    pair_widths = grouped(pool, groups)[1] if groups else [int(w) for w in widths]
+    tilt, post = fit_tilt(pool, widths, [], [], targets), pool
     pairs, noisy = [], []
-    sizes = round_sizes(k, k if rounds is None else rounds)
-    for i, size in enumerate(sizes):
-        new = select_pairs(private, scored, pair_widths, n_hat, size, epsilon0, sigma, rng, weights, pairs)
+    for size in round_sizes(k, k if rounds is None else rounds):
+        scored = grouped(post, groups)[0] if groups else post
+        new = select_pairs(private, scored, pair_widths, n_hat, size, epsilon0, sigma, rng,
+                           np.exp(tilt.log_weight(post)), pairs)
         pairs += new
         noisy += measure_pairs(private, pair_widths, new, sigma, rng)
-        if i + 1 < len(sizes):  # post-processing: the pool as these releases leave it
-            rules, post = resampled_pool(pool, widths, pairs, noisy, sigma, eligible, post_rng(), groups, numeric, values)
-            tilt = fit_tilt(post, widths, pairs, noisy, targets, rules, groups)
-            scored = grouped(post, groups)[0] if groups else post
-            weights = np.exp(tilt.log_weight(post))
-    return pairs, noisy
+        # Post-processing: the pool as these releases leave it, scored by the next round.
+        rules, post = resampled_pool(pool, widths, pairs, noisy, sigma, eligible, post_rng(), groups, numeric, values)
+        tilt = fit_tilt(post, widths, pairs, noisy, targets, rules, groups)
+    return pairs, noisy, tilt

@@ -210,10 +210,14 @@ def test_pairs_chosen_in_rounds_skip_a_pair_the_earlier_releases_already_fix():
     pool = np.stack([rng.integers(0, w, 20_000) for w in widths], axis=1)
 
     def chosen(rounds):
-        pairs, noisy = marginals.measure_in_rounds(private, pool, widths, (), float(n), 3, 50.0, 1.0,
-                                                   np.random.default_rng(0), [None] * 5, np.ones(5, bool),
-                                                   lambda: np.random.default_rng(1), rounds=rounds)
+        pairs, noisy, tilt = marginals.measure_in_rounds(private, pool, widths, (), float(n), 3, 50.0, 1.0,
+                                                      np.random.default_rng(0), [None] * 5, np.ones(5, bool),
+                                                      lambda: np.random.default_rng(1), rounds=rounds)
         assert len(noisy) == len(pairs) == 3 and len(set(pairs)) == 3  # k tables, none twice
+        # The tilt it returns is the one the releases alone rebuild.
+        rebuilt = tilt_from_release(pool, widths, pairs, noisy, 1.0, [None] * 5, np.ones(5, bool),
+                                    np.random.default_rng(1))
+        assert np.array_equal(rebuilt.log_weight(pool), tilt.log_weight(pool))
         return set(pairs)
 
     assert chosen(1) == {(0, 1), (0, 2), (1, 2)}

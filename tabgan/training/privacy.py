@@ -26,7 +26,7 @@ from ..sampling import ConditionalSampler
 from ..schema import Schema, infer_schema, parse_metadata
 from ..transformers import TableTransformer
 from ..transformers.numeric import NumericTransformer
-from ..marginals import grouped, measure_in_rounds, pair_groups, pair_resolution, tilt_from_release
+from ..marginals import grouped, measure_in_rounds, pair_groups, pair_resolution
 from .accounting import PAIR_COUNTS, PrivacyAccountant, PrivacyPlan, noise_for
 from .loop import TrainingState, generate, real_batch, resolve_epochs, widest_condition
 from .strategy import Encoded, FitSettings, Schedule, Training
@@ -310,14 +310,13 @@ class PrivateTraining(Training):
         values = parts.transformer.code_values()
         numeric, exact = [v is not None for v in values], parts.transformer.exact_code_columns()
         # Chosen in rounds, each scored against the pool as the releases before it post-process it.
-        pairs, noisy = measure_in_rounds(grouped(encoded.codes, groups)[0], pool, widths, groups, encoded.row_count,
-                                         plan.k_pairs, eps0, sigma, rng, encoded.targets, exact,
-                                         lambda: numpy_generator(seeds["pair_pool"]), numeric, values)
+        # The tilt is post-processing of the releases (tilt_from_release rebuilds it from them).
+        pairs, noisy, tilt = measure_in_rounds(grouped(encoded.codes, groups)[0], pool, widths, groups,
+                                               encoded.row_count, plan.k_pairs, eps0, sigma, rng, encoded.targets,
+                                               exact, lambda: numpy_generator(seeds["pair_pool"]), numeric, values)
         self.released["sigma"][PAIR_COUNTS] = sigma
         self.released["pairs"] = {"pairs": [[int(a), int(b)] for a, b in pairs], "epsilon_each": eps0,
                                   "counts": [t.tolist() for t in noisy]}
-        tilt = tilt_from_release(pool, widths, pairs, noisy, sigma, encoded.targets, exact,
-                                 numpy_generator(seeds["pair_pool"]), groups, numeric, values)
         return replace(calibration, pair_tilt=tilt)
 
     @property
