@@ -18,7 +18,7 @@ from ._random import torch_generator
 from .calibration import Calibration, fit_calibration
 from .dependencies import Dependencies
 from .exceptions import ConditionError
-from .marginals import resample
+from .marginals import couple_positions, resample
 from .nn.modules import Generator, OutputHead
 from .nn.wide import NarrowLayout, draw_levels, mixture_levels
 from .nn.precision import autocast
@@ -121,6 +121,9 @@ def generate(parts: GenerationParts, n: int, parsed: list[tuple[int, int]], seq:
             rounds += 1
     floats = np.concatenate(kept_f)[:n] if kept_f else np.zeros((0, len(layout.float_positions)), np.float32)
     codes = np.concatenate(kept_c)[:n] if kept_c else np.zeros((0, len(layout.code_offsets)), np.int64)
+    if tilt is not None and tilt.resample:  # positions inside the resampled modes, before their maps
+        float_of = {cj: fj for fj, (cj, _) in parts.transformer.mode_floats().items()}
+        floats = couple_positions(floats, codes, tilt.resample, float_of)
     if parts.calibration is not None:
         floats = parts.calibration.map_floats(floats, codes)
     return floats, codes

@@ -2,12 +2,13 @@
 
 import inspect
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from tabgan import marginals
-from tabgan.marginals import (PairTilt, candidate_pairs, fit_tilt, grouped, measure_pairs, pair_counts, pair_groups,
+from tabgan.marginals import (PairTilt, Rule, candidate_pairs, fit_tilt, grouped, measure_pairs, pair_counts, pair_groups,
                               pair_resolution, pair_scores, resample, resampling_from_tables, select_pairs,
                               tilt_from_release)
 
@@ -236,3 +237,43 @@ def test_the_generated_rows_own_sampling_noise_does_not_make_a_wide_independent_
     pool = np.stack([rng.integers(0, w, 2000) for w in widths], axis=1)
     scores = dict(zip(candidate_pairs(widths), pair_scores(private, pool, widths, float(n), 1.0, candidate_pairs(widths))))
     assert max(scores, key=scores.get) == (2, 3)
+
+
+def test_positions_inside_resampled_modes_run_with_the_parent_and_every_mode_keeps_its_positions():
+    rng = np.random.default_rng(13)
+    n = 4000
+    codes = np.stack([rng.integers(0, 3, n), rng.integers(0, 4, n)], axis=1)
+    floats = rng.normal(size=(n, 2))  # each column's place inside its mode, unrelated
+    float_of = {0: 0, 1: 1}
+    rule = Rule(1, 0, np.ones((3, 4)), np.arange(4), None, 1)
+    out = marginals.couple_positions(floats, codes, [rule], float_of)
+    assert np.array_equal(out[:, 0], floats[:, 0])  # the parent is not touched
+    for p in range(3):
+        for c in range(4):
+            cell = (codes[:, 0] == p) & (codes[:, 1] == c)
+            # Same positions in the cell, now in the parent's order.
+            assert np.array_equal(np.sort(out[cell, 1]), np.sort(floats[cell, 1]))
+            order = np.argsort(floats[cell, 0])
+            assert np.all(np.diff(out[cell, 1][order]) >= 0)
+    falling = marginals.couple_positions(floats, codes, [replace(rule, sign=-1)], float_of)
+    cell = (codes[:, 0] == 1) & (codes[:, 1] == 2)
+    assert np.all(np.diff(falling[cell, 1][np.argsort(floats[cell, 0])]) <= 0)
+    # A rule without a direction (categorical, or saved before the coupling) changes nothing.
+    assert marginals.couple_positions(floats, codes, [replace(rule, sign=0)], float_of) is floats
+
+
+def test_a_missed_numeric_rule_reads_its_direction_from_the_released_table_and_keeps_it_when_saved():
+    widths, sigma = [5, 5], 1.0
+    values = [np.arange(5.0), np.arange(5.0)]
+    seen = [np.full((5, 5), 40.0)]  # the generator: unrelated
+    found = {}
+    for name, table in (("rising", np.eye(5) * 400), ("falling", np.fliplr(np.eye(5)) * 400)):
+        rules = resampling_from_tables([(0, 1)], [table], widths, np.zeros(2, bool), sigma, seen,
+                                       np.ones(2, bool), [True, True], values)
+        assert len(rules) == 1 and rules[0].order is not None
+        found[name] = rules[0].sign
+        back = Rule.from_state(rules[0].fitted(np.stack([np.arange(5), np.arange(5)], axis=1)).get_state())
+        assert back.sign == rules[0].sign
+    assert found == {"rising": 1, "falling": -1}
+    old = Rule(1, 0, np.ones((5, 5)), np.arange(5), np.ones((5, 5)), 1).get_state()[:5]
+    assert Rule.from_state(old).sign == 0  # a model saved before the coupling samples as it did
