@@ -189,15 +189,11 @@ def section_quality(train, holdout, meta, budgets, timing_epochs: int, partial=N
     """Target 1: CTGAN-300's estimated fit time, and tabgan's figures for short budgets;
     ``partial(section)`` is called after every budget (so that a stopped run keeps them)."""
     from tabgan import Synthesizer
-    from tabgan.evaluation import metrics
-
-    from _common import column_kinds
 
     _, _, ct = fit_ctgan(train, meta, timing_epochs)
     ctgan_s = ct["fit300_estimated_s"]
     print(f"  ctgan: setup {ct['setup_s']:.1f} s, epochs {[round(float(e), 2) for e in ct['epoch_s']]} -> "
           f"CTGAN-300 estimated {ctgan_s:.0f} s", file=sys.stderr, flush=True)
-    kinds = column_kinds(meta)
     runs = []
     logger = logging.getLogger("tabgan")
     for budget in budgets:
@@ -216,11 +212,7 @@ def section_quality(train, holdout, meta, budgets, timing_epochs: int, partial=N
             logger.removeHandler(log)
             logger.setLevel(level)
         synthetic = model.sample(len(train), random_state=0)
-        q = metrics.quality(train, synthetic, kinds, random_state=0)
-        ml = metrics.ml_efficacy(train, synthetic, holdout, meta["target"], kinds, random_state=0)
-        det = metrics.detection_auc(holdout, synthetic, kinds, random_state=0)
-        figures = {"quality": q["quality"], "column_shapes": q["column_shapes"], "pair_trends": q["pair_trends"],
-                   "tstr_auc": ml["synthetic_roc_auc"], "detection": det}
+        figures, ml = _scored(train, synthetic, holdout, meta)
         beats = {k: (v <= CTGAN300[k] if k == "detection" else v >= CTGAN300[k]) for k, v in figures.items()}
         run = {"epochs": epochs, "precision": precision, "steps": epochs * (model.settings_["rows"] // model.settings_["batch_size"]),
                "fit_s": fit_s, "fit_ratio_to_ctgan300": fit_s / ctgan_s,
@@ -422,20 +414,26 @@ def _fit_worker(spec: str) -> None:
     }))
 
 
-def _budget_figures(model, table, holdout, meta) -> dict:
-    """The kept generator's figures on a 50,000-row subsample of ``table`` (quality, pair trends)
-    and against adult's real holdout (TSTR AUC, detection AUC)."""
+def _scored(real, synthetic, holdout, meta) -> tuple[dict, dict]:
+    """Quality, column shapes and pair trends of ``synthetic`` against ``real``, TSTR AUC and
+    detection AUC against ``holdout`` (``tabgan.evaluation.metrics``), and the ML-efficacy details."""
     from tabgan.evaluation import metrics
 
     from _common import column_kinds
 
     kinds = column_kinds(meta)
-    real = table.sample(min(len(table), 50_000), random_state=0)
-    synthetic = model.sample(len(real), random_state=0)
     q = metrics.quality(real, synthetic, kinds, random_state=0)
     ml = metrics.ml_efficacy(real, synthetic, holdout, meta["target"], kinds, random_state=0)
     return {"quality": q["quality"], "column_shapes": q["column_shapes"], "pair_trends": q["pair_trends"],
-            "tstr_auc": ml["synthetic_roc_auc"], "detection": metrics.detection_auc(holdout, synthetic, kinds, random_state=0)}
+            "tstr_auc": ml["synthetic_roc_auc"],
+            "detection": metrics.detection_auc(holdout, synthetic, kinds, random_state=0)}, ml
+
+
+def _budget_figures(model, table, holdout, meta) -> dict:
+    """The kept generator's figures on a 50,000-row subsample of ``table`` (quality, pair trends)
+    and against adult's real holdout (TSTR AUC, detection AUC)."""
+    real = table.sample(min(len(table), 50_000), random_state=0)
+    return _scored(real, model.sample(len(real), random_state=0), holdout, meta)[0]
 
 
 def _run_worker(kind: str, n: int, epochs: int, precision: str, data_dir: str, evaluate: bool = False) -> dict:
