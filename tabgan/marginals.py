@@ -20,7 +20,9 @@ a numeric column's mode: its point masses and equal-mass intervals):
   iterative proportional fitting towards the noisy tables and the 1-way targets, reading no
   training row. Sampling keeps a generated row with probability ``min(1, weight / cap)``
   (:meth:`PairTilt.accept`), which draws rows from the generator's distribution tilted
-  towards the measured pairs.
+  towards the measured pairs;
+* :func:`couple_positions` is post-processing too: along each resampling rule between two
+  numeric columns, the child's positions inside its mode are sorted with the parent's.
 
 Both mechanisms are charged to the fit's ledger (:mod:`tabgan.training.accounting`).
 """
