@@ -61,8 +61,8 @@ def _args(argv=None):
     p.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, from {', '.join(SECTIONS)}")
     p.add_argument("--data-dir", default=None, help="folder with adult.csv and adult.json")
     p.add_argument("--budgets", default=None,
-                   help="tabgan epoch budgets of the quality section, EPOCHS[:PRECISION] (default "
-                   "20,40,40:bfloat16; quick 2)")
+                   help="tabgan epoch budgets of the quality section, EPOCHS[:PRECISION[:BATCH]] (default "
+                   "20,40,40:bfloat16; quick 2; e.g. 55:float32:250 for batches of 250)")
     p.add_argument("--scale-rows", default=None, help="rows of the jittered adult tables (default 100000,300000,"
                    "1000000; quick 20000,60000)")
     p.add_argument("--scale-epochs", type=int, default=1, help="epochs per scale fit")
@@ -197,9 +197,11 @@ def section_quality(train, holdout, meta, budgets, timing_epochs: int, partial=N
     runs = []
     logger = logging.getLogger("tabgan")
     for budget in budgets:
-        epochs, _, precision = budget.partition(":")
+        epochs, _, rest = budget.partition(":")
+        precision, _, batch = rest.partition(":")
         epochs, precision = int(epochs), precision or "float32"
-        model = Synthesizer(epochs=epochs, random_state=0, verbose=False, precision=precision)
+        batch_param = {"batch_size": int(batch)} if batch else {}
+        model = Synthesizer(epochs=epochs, random_state=0, verbose=False, precision=precision, **batch_param)
         log = _CheckLog(time.perf_counter())
         level = logger.level
         logger.addHandler(log)
@@ -214,7 +216,7 @@ def section_quality(train, holdout, meta, budgets, timing_epochs: int, partial=N
         synthetic = model.sample(len(train), random_state=0)
         figures, ml = _scored(train, synthetic, holdout, meta)
         beats = {k: (v <= CTGAN300[k] if k == "detection" else v >= CTGAN300[k]) for k, v in figures.items()}
-        run = {"epochs": epochs, "precision": precision, "steps": epochs * (model.settings_["rows"] // model.settings_["batch_size"]),
+        run = {"epochs": epochs, "precision": precision, "batch_size": int(model.settings_["batch_size"]), "steps": epochs * (model.settings_["rows"] // model.settings_["batch_size"]),
                "fit_s": fit_s, "fit_ratio_to_ctgan300": fit_s / ctgan_s,
                "fit_cpu_s": fit_cpu_s, "fit_cpu_ratio_to_ctgan300": fit_cpu_s / ct["fit300_estimated_cpu_s"],
                "training_s": float(sum(r.seconds for r in model.history_)), "figures": figures,
@@ -224,7 +226,7 @@ def section_quality(train, holdout, meta, budgets, timing_epochs: int, partial=N
         if partial is not None:
             partial({"ctgan": ct, "ctgan300_estimated_s": ctgan_s, "ctgan300_figures": CTGAN300, "tabgan": runs,
                      "target_met": False, "partial": True})
-        print(f"  tabgan {epochs} epochs ({precision}): fit {fit_s:.0f} s ({fit_s / ctgan_s:.3f} of CTGAN-300; "
+        print(f"  tabgan {epochs} epochs ({precision}, batch {run['batch_size']}): fit {fit_s:.0f} s ({fit_s / ctgan_s:.3f} of CTGAN-300; "
               f"CPU {run['fit_cpu_ratio_to_ctgan300']:.3f}), "
               + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()), file=sys.stderr, flush=True)
     met = [r for r in runs if r["all_beat"] and r["fit_ratio_to_ctgan300"] <= 0.1]
@@ -491,7 +493,7 @@ def summary_table(res: dict) -> str:
         for r in q["tabgan"]:
             f = r["figures"]
             lines.append(
-                f"| 1. adult, {r['epochs']} epochs ({r['steps']:,} steps, {r.get('precision', 'float32')}): quality / shapes / pairs / TSTR / "
+                f"| 1. adult, {r['epochs']} epochs ({r['steps']:,} steps of {r.get('batch_size', 500)} rows, {r.get('precision', 'float32')}): quality / shapes / pairs / TSTR / "
                 f"detection | {f['quality']:.3f} / {f['column_shapes']:.3f} / {f['pair_trends']:.3f} / "
                 f"{f['tstr_auc']:.3f} / {f['detection']:.3f}, fit {r['fit_s']:.0f} s | CTGAN-300 "
                 f"0.871 / 0.878 / 0.864 / 0.880 / 0.996, fit {q['ctgan300_estimated_s']:.0f} s (estimated) | "
