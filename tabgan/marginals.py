@@ -220,7 +220,7 @@ class Rule:
         out = [int(self.child), int(self.parent), self.cdf.tolist()]
         if self.order is None:
             return out
-        return out + [self.order.tolist(), self.source.tolist()] + ([int(self.sign)] if self.sign else [])
+        return out + [self.order.tolist(), self.source.tolist(), int(self.sign)]
 
     @classmethod
     def from_state(cls, state: list) -> "Rule":
@@ -422,13 +422,15 @@ def couple_positions(floats: np.ndarray, codes: np.ndarray, rules: list, float_o
     -> the float of its position inside a continuous mode). Post-processing of generated rows.
 
     The rules redraw a numeric child's *code* (its mode) from the released table given its
-    parent's; inside the drawn mode the position stays the generator's, which under DP knows
-    little of the parent: on diamonds at epsilon 1 price's place inside its mode had nothing to do
-    with carat's inside its own, so a top-mode diamond's price (9,520 to 18,432) was a draw from
-    the whole mode. The measured table says the two rise together (or fall); the finest version
-    of that the rows allow is to sort them together inside each cell. Only positions are swapped
-    between rows of the same cell, so each mode keeps the very positions it had (every column's
-    distribution is unchanged) and the codes, hence the tilt, are not touched."""
+    parent's; inside the drawn mode the position stays the generator's, which under DP need not
+    follow the parent's: on diamonds at epsilon 1, among rows in the top modes of both carat and
+    price (price 9,520 to 18,432), the DP generator's prices even fell as carat rose. The measured
+    table says the two rise together (or fall); the finest version of that the rows allow is to
+    sort them together inside each cell. That makes the pair comonotone inside a cell, a stronger
+    relation there than real rows have (the cells' own frequencies stay the released table's).
+    Only positions are swapped between rows of the same cell, so each mode keeps the very
+    positions it had (every column's distribution is unchanged) and the codes, hence the tilt,
+    are not touched."""
     out = None
     for rule in rules:
         if not rule.sign or rule.child not in float_of or rule.parent not in float_of:
