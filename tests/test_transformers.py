@@ -43,6 +43,28 @@ def test_zero_inflated_column_keeps_its_point_mass():
     assert (back["gain"] == df["gain"]).all()
 
 
+def test_a_continuous_column_of_few_repeated_values_is_generated_on_them_only():
+    """MedExp's log family size (13 values on 5,574 rows): with a mixture for its rarer values a
+    synthesizer wrote values between them, which a detector tells apart at once."""
+    rng = np.random.default_rng(0)
+    grid = np.log(np.arange(1, 14)).round(4)  # as a CSV holds it
+    df = pd.DataFrame({"lfam": grid[np.minimum(rng.geometric(0.35, 3000), 13) - 1],
+                       "spread": rng.normal(0, 1, 3000).round(3)})
+    schema, tt, floats, codes, back = roundtrip(df)
+    lfam, spread = tt.columns_
+    assert schema["lfam"].kind == "continuous" and lfam.n_continuous == 0 and len(lfam.points_) == 13
+    assert spread.n_continuous > 0  # many distinct values: a mixture as before
+    # Any output of the generator (random units) decodes to one of the 13 values.
+    noise = np.random.default_rng(2).uniform(-1, 1, floats.shape).astype(np.float32)
+    rand_codes = np.column_stack([np.random.default_rng(3).integers(0, w, len(df)) for w in tt.layout_.code_widths])
+    decoded = tt.inverse_transform(noise, rand_codes)
+    gap = np.abs(decoded["lfam"].to_numpy()[:, None] - df["lfam"].unique()[None, :]).min(axis=1)
+    assert gap.max() < 1e-9
+    # A continuous column of 20 distinct rows keeps its mixture: no row's value is copied exactly.
+    few = pd.DataFrame({"x": rng.normal(0, 1, 20)})
+    assert TableTransformer(infer_schema(few)).fit(few, np.random.default_rng(0)).columns_[0].n_continuous > 0
+
+
 def test_outliers_are_reproduced_not_clipped():
     rng = np.random.default_rng(0)
     x = np.concatenate([rng.normal(0, 1, 3000), [40.0, -55.0]])

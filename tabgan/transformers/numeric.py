@@ -36,6 +36,9 @@ ENCODINGS = ("modes", "quantile")
 TABLE_ENCODINGS = ("auto", "modes", "quantile")
 #: Quantile encoding: the generator's tanh unit times this is the standard-normal score.
 Q_SCALE = 4.5
+#: A continuous column of at most ``max_discrete_values`` distinct values is encoded as point
+#: masses only when it has at least this many rows per distinct value.
+MIN_ROWS_PER_VALUE = 10
 #: Quantile encoding: at most this many CDF knots, and at least this many rows per knot.
 MAX_KNOTS, ROWS_PER_KNOT, MIN_KNOTS = 512, 20, 8
 
@@ -55,7 +58,8 @@ class NumericTransformer:
         A value holding at least this share of the non-missing rows becomes a point mass.
     max_discrete_values : int
         An integer column with at most this many distinct values is encoded as point masses
-        only, i.e. exactly.
+        only, i.e. exactly; so is a continuous one with at least ``MIN_ROWS_PER_VALUE`` rows per
+        distinct value.
     """
 
     def __init__(self, spec: ColumnSpec, *, max_modes: int = 10, max_fit_rows: int = 10_000,
@@ -82,8 +86,7 @@ class NumericTransformer:
         self.scale_ = scale if scale > 0 else 1.0
         z = (finite - self.center_) / self.scale_
         values, counts = np.unique(z, return_counts=True)
-        few_integers = self.spec.kind == "integer" and len(values) <= self.max_discrete_values
-        if few_integers or len(values) == 1:
+        if self._few_values(len(values), len(finite)) or len(values) == 1:
             points = values
         else:
             share = counts / counts.sum()
@@ -114,6 +117,15 @@ class NumericTransformer:
         if self.encoding == "quantile" and means:
             self._fit_quantile(residual, rng)
         return self
+
+    def _few_values(self, distinct: int, rows: int) -> bool:
+        """Whether the column is encoded as point masses only (exactly): an integer column of
+        at most ``max_discrete_values`` distinct values, or a continuous one whose values also
+        repeat (``MIN_ROWS_PER_VALUE`` rows each on average: a measurement on a coarse grid, a
+        log of a count); a continuous column of a few distinct rows stays a mixture."""
+        if distinct > self.max_discrete_values or self.spec.kind not in ("integer", "continuous"):
+            return False
+        return self.spec.kind == "integer" or rows >= MIN_ROWS_PER_VALUE * distinct
 
     def _fit_quantile(self, residual: np.ndarray, rng: np.random.Generator) -> None:
         """Knots of a piecewise-linear CDF of the non-point values.
