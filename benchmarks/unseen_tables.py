@@ -12,6 +12,7 @@ protocol of the shared BENCHMARKS.md:
     python benchmarks/unseen_tables.py --out-dir /tmp/unseen
     python benchmarks/adult.py --data-dir /tmp/unseen --dataset MedExp --skip-ctgan \\
         --out benchmarks/results/unseen-MedExp.json
+    python benchmarks/unseen_tables.py --summary benchmarks/results/unseen-*.json   # markdown
 
 Kinds follow one mechanical rule (what a user would write without tuning): text columns are
 categorical, integer columns holding only 0 and 1 boolean, other integer columns (and float
@@ -81,11 +82,38 @@ def write_table(tar: tarfile.TarFile, name: str, out_dir: Path) -> tuple[int, in
     return df.shape
 
 
+def summary(paths: list[str]) -> str:
+    """One markdown row per synthesizer of each ``adult.py`` JSON given."""
+    lines = ["| table | synthesizer | quality | column shapes | pair trends | ML efficacy (real) | detection AUC "
+             "| DCR share | hierarchy kept | fit |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for path in paths:
+        run = json.loads(Path(path).read_text(encoding="utf-8"))
+        for row in run["results"]:
+            if row["name"].startswith("real"):
+                continue
+            ml, dcr = row.get("ml_efficacy") or {}, row.get("dcr") or {}
+            metric = "R²" if run["task"] == "regression" else ("AUC" if ml.get("metric") == "roc_auc" else "macro F1")
+            kept = (row.get("tabgan_quality") or {}).get("hierarchy_consistency")
+            cells = [run["dataset"], row["name"], *(f"{row[k]:.3f}" for k in ("quality", "column_shapes", "pair_trends")),
+                     f"{metric} {ml.get('synthetic', float('nan')):.3f} ({ml.get('real', float('nan')):.3f})",
+                     f"{row['detection']:.3f}", f"{dcr['dcr_share_closer_to_train']:.3f}" if dcr else "-",
+                     "-" if kept is None else f"{100 * kept:.1f}%",
+                     "-" if row.get("fit_s") is None else f"{row['fit_s'] / 60:.1f} min"]
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--out-dir", required=True, help="folder for NAME.csv and NAME.json (outside the repository)")
+    p.add_argument("--out-dir", help="folder for NAME.csv and NAME.json (outside the repository)")
     p.add_argument("--tables", nargs="*", default=list(TABLES), choices=list(TABLES))
+    p.add_argument("--summary", nargs="+", metavar="JSON", help="print a markdown table of adult.py's JSONs instead")
     args = p.parse_args(argv)
+    if args.summary:
+        print(summary(args.summary))
+        return
+    if not args.out_dir:
+        p.error("--out-dir is required (or --summary)")
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with archive() as tar:
