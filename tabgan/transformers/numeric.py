@@ -85,15 +85,19 @@ class NumericTransformer:
         scale = float(np.std(finite / big) * big)
         self.scale_ = scale if scale > 0 else 1.0
         z = (finite - self.center_) / self.scale_
-        values, counts = np.unique(z, return_counts=True)
+        raw, counts = np.unique(finite, return_counts=True)
+        values = (raw - self.center_) / self.scale_  # each one as ``z`` computes it
         if self._few_values(len(values), len(finite)) or len(values) == 1:
-            points = values
+            keep = np.arange(len(values))
         else:
             share = counts / counts.sum()
             order = np.argsort(-share, kind="stable")
-            keep = order[share[order] >= self.point_mass_share][: self.max_modes]
-            points = np.sort(values[keep])
+            keep = np.sort(order[share[order] >= self.point_mass_share][: self.max_modes])
+        points = values[keep]
         self.points_ = [float(p) for p in points]
+        # A point mass decodes to the very value seen (z * scale + center is off by a unit in
+        # the last place for some values, which a detector's exact thresholds tell apart).
+        self.point_values_ = [float(v) for v in raw[keep]]
         residual = z[~np.isin(z, points)]
         means, stds, weights = self._fit_mixture(residual, rng)
         self.means_ = means
@@ -108,7 +112,7 @@ class NumericTransformer:
             for j in range(len(means)):
                 if (k == j).any():
                     self.half_widths_[j] = float(max(self.half_widths_[j], dev[k == j].max() / (ALPHA_CLIP - 0.005)))
-        self.step_ = self._resolution(finite)
+        self.step_ = self._resolution(finite, series.dtype)
         self.has_missing_mode_ = bool(self.spec.nullable)
         self.encoding_ = self.encoding
         self.knots_, self.cdf_ = [], []
@@ -167,9 +171,12 @@ class NumericTransformer:
         logp = np.log(weights) - np.log(stds) - 0.5 * ((z[:, None] - means) / stds) ** 2
         return logp.argmax(axis=1)
 
-    def _resolution(self, finite: np.ndarray) -> float:
+    def _resolution(self, finite: np.ndarray, dtype=None) -> float:
         """The grid the observed values lie on (1 day, 1 s, 0.01, ...), so generated values
-        land on it too; 0 when there is none."""
+        land on it too; 0 when there is none. A value is on a grid of ``10**-d`` when it is
+        within the rounding error of its dtype (float32: about 1e-7 relative, float64: 1e-16)
+        of a multiple: a looser test put MedExp's 9.967326 on a grid of 1e-5 (the other values
+        of that column have 5 decimals), and every generated 9.967326 came out as 9.96733."""
         if self.spec.kind == "integer":
             return 1.0
         sample = finite[: 100_000]
@@ -180,9 +187,14 @@ class NumericTransformer:
                 if np.all(np.mod(sample, unit) == 0):
                     return unit
             return 1.0
+        try:
+            single = dtype is not None and np.dtype(getattr(dtype, "numpy_dtype", dtype)) == np.float32
+        except TypeError:  # a dtype numpy does not know (category, ...): values read as float64
+            single = False
+        tolerance = 1e-6 if single else 1e-9
         for decimals in range(0, 7):
             scaled = sample * 10.0 ** decimals
-            on_grid = np.abs(scaled - np.round(scaled)) < 1e-6 * np.maximum(1.0, np.abs(scaled))
+            on_grid = np.abs(scaled - np.round(scaled)) < tolerance * np.maximum(1.0, np.abs(scaled))
             # ... and no non-zero value rounds to 0 (values like 1e-300 have no decimal grid).
             if np.all(on_grid & ((np.round(scaled) != 0) | (sample == 0))):
                 return 10.0 ** -decimals
@@ -298,8 +310,15 @@ class NumericTransformer:
         with np.errstate(over="ignore"):  # near the float64 limit: +-inf, clipped to the range below
             x = z * self.scale_ + self.center_
         lo, hi = self.spec.min, self.spec.max
-        if self.step_ > 0:
+        if 0 < self.step_ < 1:
+            # k / 10**d is the double a CSV's decimal parses to; k * 10**-d is not always.
+            per_unit = float(round(1.0 / self.step_))
+            x = np.round(x * per_unit) / per_unit
+        elif self.step_ > 0:
             x = np.round(x / self.step_) * self.step_
+        if self.point_values_ is not None and n_points:
+            exact = mode < n_points
+            x[exact] = np.asarray(self.point_values_)[mode[exact]]
         x = np.clip(x, lo, hi)
         if self.has_missing_mode_:
             x[mode == n_points + n_cont] = np.nan
@@ -331,12 +350,15 @@ class NumericTransformer:
                 "means": self.means_, "stds": self.stds_, "weights": self.weights_,
                 "half_widths": self.half_widths_, "step": self.step_, "missing_mode": self.has_missing_mode_,
                 "encoding": self.encoding_, "knots": self.knots_, "cdf": self.cdf_,
-                "mode_probs": self.mode_probs_, "mode_quantiles": self.mode_quantiles_}
+                "mode_probs": self.mode_probs_, "mode_quantiles": self.mode_quantiles_,
+                "point_values": self.point_values_}
 
     def set_state(self, state: dict) -> "NumericTransformer":
         self.center_ = float(state["center"])
         self.scale_ = float(state["scale"])
         self.points_ = [float(v) for v in state["points"]]
+        values = state.get("point_values")  # None: a DP release's grid, or a file from before
+        self.point_values_ = None if values is None else [float(v) for v in values]
         self.means_ = [float(v) for v in state["means"]]
         self.stds_ = [float(v) for v in state["stds"]]
         self.weights_ = [float(v) for v in state["weights"]]
