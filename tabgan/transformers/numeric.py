@@ -346,12 +346,14 @@ class NumericTransformer:
 
     # ----------------------------------------------------------------- state
     def get_state(self) -> dict:
-        return {"center": self.center_, "scale": self.scale_, "points": self.points_,
-                "means": self.means_, "stds": self.stds_, "weights": self.weights_,
-                "half_widths": self.half_widths_, "step": self.step_, "missing_mode": self.has_missing_mode_,
-                "encoding": self.encoding_, "knots": self.knots_, "cdf": self.cdf_,
-                "mode_probs": self.mode_probs_, "mode_quantiles": self.mode_quantiles_,
-                "point_values": self.point_values_}
+        state = {"center": self.center_, "scale": self.scale_, "points": self.points_,
+                 "means": self.means_, "stds": self.stds_, "weights": self.weights_,
+                 "half_widths": self.half_widths_, "step": self.step_, "missing_mode": self.has_missing_mode_,
+                 "encoding": self.encoding_, "knots": self.knots_, "cdf": self.cdf_,
+                 "mode_probs": self.mode_probs_, "mode_quantiles": self.mode_quantiles_}
+        if self.point_values_ is not None:  # absent from a DP release's state, which the file must equal
+            state["point_values"] = self.point_values_
+        return state
 
     def set_state(self, state: dict) -> "NumericTransformer":
         self.center_ = float(state["center"])
