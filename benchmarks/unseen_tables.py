@@ -84,6 +84,9 @@ def write_table(tar: tarfile.TarFile, name: str, out_dir: Path) -> tuple[int, in
 
 def summary(paths: list[str]) -> str:
     """One markdown row per synthesizer of each ``adult.py`` JSON given."""
+    from _common import dcr_values, detection_value, fmt, ml_primary
+
+    metric = {"binary": "AUC", "multiclass": "macro F1", "regression": "R²"}
     lines = ["| table | synthesizer | quality | column shapes | pair trends | ML efficacy (real) | detection AUC "
              "| DCR share | hierarchy kept | fit |", "|---|---|---|---|---|---|---|---|---|---|"]
     for path in paths:
@@ -91,13 +94,11 @@ def summary(paths: list[str]) -> str:
         for row in run["results"]:
             if row["name"].startswith("real"):
                 continue
-            ml, dcr = row.get("ml_efficacy") or {}, row.get("dcr") or {}
-            metric = "R²" if run["task"] == "regression" else ("AUC" if ml.get("metric") == "roc_auc" else "macro F1")
+            synthetic, real = ml_primary(row, run["task"])
             kept = (row.get("tabgan_quality") or {}).get("hierarchy_consistency")
-            cells = [run["dataset"], row["name"], *(f"{row[k]:.3f}" for k in ("quality", "column_shapes", "pair_trends")),
-                     f"{metric} {ml.get('synthetic', float('nan')):.3f} ({ml.get('real', float('nan')):.3f})",
-                     f"{row['detection']:.3f}", f"{dcr['dcr_share_closer_to_train']:.3f}" if dcr else "-",
-                     "-" if kept is None else f"{100 * kept:.1f}%",
+            cells = [run["dataset"], row["name"], *(fmt(row[k]) for k in ("quality", "column_shapes", "pair_trends")),
+                     f"{metric[run['task']]} {fmt(synthetic)} ({fmt(real)})", fmt(detection_value(row)),
+                     fmt(dcr_values(row)[0]), "-" if kept is None else f"{100 * kept:.1f}%",
                      "-" if row.get("fit_s") is None else f"{row['fit_s'] / 60:.1f} min"]
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -112,7 +112,7 @@ class NumericTransformer:
             for j in range(len(means)):
                 if (k == j).any():
                     self.half_widths_[j] = float(max(self.half_widths_[j], dev[k == j].max() / (ALPHA_CLIP - 0.005)))
-        self.step_ = self._resolution(finite, series.dtype)
+        self.step_ = self._resolution(finite)
         self.has_missing_mode_ = bool(self.spec.nullable)
         self.encoding_ = self.encoding
         self.knots_, self.cdf_ = [], []
@@ -171,7 +171,7 @@ class NumericTransformer:
         logp = np.log(weights) - np.log(stds) - 0.5 * ((z[:, None] - means) / stds) ** 2
         return logp.argmax(axis=1)
 
-    def _resolution(self, finite: np.ndarray, dtype=None) -> float:
+    def _resolution(self, finite: np.ndarray) -> float:
         """The grid the observed values lie on (1 day, 1 s, 0.01, ...), so generated values
         land on it too; 0 when there is none. A value is on a grid of ``10**-d`` when it is
         within the rounding error of its dtype (float32: about 1e-7 relative, float64: 1e-16)
@@ -187,11 +187,7 @@ class NumericTransformer:
                 if np.all(np.mod(sample, unit) == 0):
                     return unit
             return 1.0
-        try:
-            single = dtype is not None and np.dtype(getattr(dtype, "numpy_dtype", dtype)) == np.float32
-        except TypeError:  # a dtype numpy does not know (category, ...): values read as float64
-            single = False
-        tolerance = 1e-6 if single else 1e-9
+        tolerance = 1e-6 if self.spec.dtype.lower() == "float32" else 1e-9  # float32 or Float32
         for decimals in range(0, 7):
             scaled = sample * 10.0 ** decimals
             on_grid = np.abs(scaled - np.round(scaled)) < tolerance * np.maximum(1.0, np.abs(scaled))
